@@ -1,1 +1,130 @@
-"""Placeholder until the depther lands."""
+"""Turns a collated batch into normalised, padded model inputs."""
+import math
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseDataPreprocessor
+
+from da2zoe.registry import MODELS
+from da2zoe.structures import DepthDataSample
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@MODELS.register_module()
+class DepthDataPreprocessor(BaseDataPreprocessor):
+    """Normalises RGB images and pads the batch to a multiple of the patch size.
+
+    Images arrive as uint8 RGB (3, H, W) tensors (see ``PackDepthInputs``).
+    They are scaled to [0, 1], ImageNet-normalised and padded at the bottom and
+    right to the largest size in the batch rounded up to ``size_divisor``.
+    The padding value is 0 *after* normalisation, i.e. the mean colour.
+    Ground-truth depth and masks are padded the same way with depth 0 and
+    mask False, so padded pixels never reach a loss; ``img_shape`` in each
+    sample's metainfo tells the depther which part of the prediction to keep.
+
+    Args:
+        mean (Sequence[float]): Per-channel mean of images in [0, 1].
+            Defaults to ImageNet's.
+        std (Sequence[float]): Per-channel std of images in [0, 1].
+            Defaults to ImageNet's.
+        size_divisor (int): Pad height and width to a multiple of this.
+            Defaults to 14 (the ViT patch size).
+        channels_last (bool): Return inputs in channels-last memory format,
+            faster for convolution-heavy necks. Defaults to False.
+        non_blocking (bool): Non-blocking host-to-device copies.
+            Defaults to False.
+    """
+
+    def __init__(self,
+                 mean: Sequence[float] = IMAGENET_MEAN,
+                 std: Sequence[float] = IMAGENET_STD,
+                 size_divisor: int = 14,
+                 channels_last: bool = False,
+                 non_blocking: bool = False) -> None:
+        super().__init__(non_blocking=non_blocking)
+        self.register_buffer(
+            'mean', torch.tensor(mean).view(-1, 1, 1), persistent=False)
+        self.register_buffer(
+            'std', torch.tensor(std).view(-1, 1, 1), persistent=False)
+        self.size_divisor = size_divisor
+        self.channels_last = channels_last
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Normalises, pads and stacks the batch.
+
+        Args:
+            data (dict): ``inputs`` (a list of (3, H, W) tensors or a batch
+                tensor) and optional ``data_samples``.
+            training (bool): Unused; kept for the MMEngine interface.
+
+        Returns:
+            dict: ``inputs`` (B, 3, H', W') float tensor and ``data_samples``.
+        """
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        samples: Optional[List[DepthDataSample]] = data.get('data_samples')
+        if isinstance(inputs, torch.Tensor) and inputs.dim() == 4:
+            inputs = list(inputs)
+        pad_h, pad_w = self._padded_size(inputs)
+        batch = []
+        for img in inputs:
+            img = (img.float() / 255.0 - self.mean) / self.std
+            h, w = img.shape[-2:]
+            batch.append(F.pad(img, (0, pad_w - w, 0, pad_h - h), value=0.0))
+        batch_inputs = torch.stack(batch)
+        if self.channels_last:
+            batch_inputs = batch_inputs.contiguous(
+                memory_format=torch.channels_last)
+        if samples is not None:
+            for img, sample in zip(inputs, samples):
+                sample.set_metainfo(
+                    dict(
+                        img_shape=tuple(img.shape[-2:]),
+                        pad_shape=(pad_h, pad_w),
+                        batch_input_shape=(pad_h, pad_w)))
+        return dict(inputs=batch_inputs, data_samples=samples)
+
+    def _padded_size(self, inputs: List[torch.Tensor]) -> tuple:
+        """Returns the batch's padded (H, W), a multiple of the divisor."""
+        max_h = max(img.shape[-2] for img in inputs)
+        max_w = max(img.shape[-1] for img in inputs)
+        d = self.size_divisor
+        return math.ceil(max_h / d) * d, math.ceil(max_w / d) * d
+
+
+def stack_ground_truth(samples: Sequence[DepthDataSample],
+                       size: tuple) -> tuple:
+    """Stacks per-sample depth and masks, zero-padded to ``size``.
+
+    Args:
+        samples (Sequence[DepthDataSample]): Samples with ``gt_depth`` and
+            ``gt_mask`` of shape (1, h, w), h <= size[0], w <= size[1].
+        size (tuple): The (H, W) of the batch.
+
+    Returns:
+        tuple: depth (B, 1, H, W) float and mask (B, 1, H, W) bool.
+    """
+    depths, masks = [], []
+    for sample in samples:
+        depth, mask = sample.gt_depth, sample.gt_mask
+        if depth is None:
+            raise KeyError(
+                f'sample {sample.metainfo.get("img_path")} has no gt_depth')
+        if mask is None:
+            mask = depth > 0
+        h, w = depth.shape[-2:]
+        if h > size[0] or w > size[1]:
+            raise ValueError(
+                f'gt_depth of {sample.metainfo.get("img_path")} is {h}x{w}, '
+                f'larger than the batch input {size[0]}x{size[1]}; training '
+                'ground truth must be at the image resolution')
+        pad = (0, size[1] - w, 0, size[0] - h)
+        depths.append(F.pad(depth.float(), pad, value=0.0))
+        masks.append(F.pad(mask.bool(), pad, value=False))
+    return torch.stack(depths), torch.stack(masks)
+
+
+__all__ = ['DepthDataPreprocessor', 'stack_ground_truth']

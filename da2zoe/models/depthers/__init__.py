@@ -1,1 +1,3 @@
+from .metric_depther import MetricDepther
 
+__all__ = ['MetricDepther']

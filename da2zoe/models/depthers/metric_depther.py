@@ -1,0 +1,200 @@
+"""The depther: backbone -> neck(s) -> metric head, with losses and TTA."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from da2zoe.models.data_preprocessor import stack_ground_truth
+from da2zoe.registry import MODELS
+from da2zoe.structures import DepthDataSample
+
+ConfigType = Union[dict, nn.Module]
+
+
+def _build(cfg: ConfigType) -> nn.Module:
+    """Builds a registered module from a config; passes modules through."""
+    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+
+@MODELS.register_module()
+class MetricDepther(BaseModel):
+    """Metric monocular depth model assembled from registered parts.
+
+    The backbone returns ViT token maps per level; the neck (one module or a
+    list applied in order, e.g. ``TokenAdapter`` then ``PyramidFusion``)
+    returns the dict the head consumes (``bottleneck``, ``levels``, ``final``,
+    ``rel_depth``); the head returns metric depth at the input resolution.
+
+    Modes (MMEngine): ``loss`` sums the configured losses over valid pixels,
+    ``predict`` writes ``pred_depth`` into each data sample at the ground
+    truth's size (or the original image size when there is no dense ground
+    truth), clamped to the head's ``[min_depth, max_depth]``, and ``tensor``
+    returns the raw (B, 1, H, W) depth.
+
+    Args:
+        backbone (dict): Backbone config (e.g. ``DINOv2``).
+        neck (dict | list[dict]): Neck config, or a list applied in order.
+        head (dict): Head config (e.g. ``ZoeDepthHead``); must expose
+            ``min_depth`` and ``max_depth``.
+        losses (list[dict]): Loss configs; their weighted outputs are logged
+            by ``loss_name`` and summed by the optimiser wrapper. Losses with
+            ``requires_pairs = True`` get the DA-2K point pairs instead of
+            dense ground truth.
+        data_preprocessor (dict, optional): Defaults to
+            ``DepthDataPreprocessor``.
+        test_cfg (dict, optional): ``flip`` (bool) enables horizontal-flip
+            test-time augmentation (mean of pred(x) and flip(pred(flip(x)))).
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: Union[ConfigType, Sequence[ConfigType]],
+                 head: ConfigType,
+                 losses: Sequence[ConfigType] = (),
+                 data_preprocessor: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='DepthDataPreprocessor')
+        # Built here through da2zoe's registry so no default scope is needed.
+        super().__init__(
+            data_preprocessor=_build(data_preprocessor), init_cfg=init_cfg)
+        self.backbone = _build(backbone)
+        necks = neck if isinstance(neck, (list, tuple)) else [neck]
+        if len(necks) == 1:
+            self.neck = _build(necks[0])
+        else:
+            self.neck = nn.Sequential(*[_build(n) for n in necks])
+        self.head = _build(head)
+        self.losses = nn.ModuleList([_build(loss) for loss in losses])
+        self.test_cfg = dict(test_cfg or {})
+
+    @property
+    def min_depth(self) -> float:
+        return float(self.head.min_depth)
+
+    @property
+    def max_depth(self) -> float:
+        return float(self.head.max_depth)
+
+    def extract_feat(self, inputs: torch.Tensor) -> dict:
+        """Runs backbone and neck(s); returns the neck's output dict."""
+        return self.neck(self.backbone(inputs))
+
+    def _forward(self,
+                 inputs: torch.Tensor,
+                 data_samples: Optional[list] = None) -> torch.Tensor:
+        """Returns the head's metric depth (B, 1, H, W) for a batch."""
+        neck_out = self.extract_feat(inputs)
+        out = self.head(neck_out, input_shape=tuple(inputs.shape[-2:]))
+        return out['metric_depth']
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DepthDataSample]] = None,
+                mode: str = 'tensor'):
+        """Dispatches to ``loss``, ``predict`` or ``_forward``.
+
+        Args:
+            inputs (torch.Tensor): Normalised, padded images (B, 3, H, W).
+            data_samples (list[DepthDataSample], optional): Annotations.
+            mode (str): 'loss', 'predict' or 'tensor'.
+        """
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise ValueError(f'Invalid mode "{mode}": use loss/predict/tensor')
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DepthDataSample]) -> Dict[str, torch.Tensor]:
+        """Computes every configured loss; terms sharing a name are summed.
+
+        Args:
+            inputs (torch.Tensor): Batch (B, 3, H, W).
+            data_samples (list[DepthDataSample]): Samples with ``gt_depth``
+                and ``gt_mask`` (and ``pairs`` for DA-2K samples).
+
+        Returns:
+            dict[str, Tensor]: One entry per ``loss_name``.
+        """
+        if not self.losses:
+            raise RuntimeError('MetricDepther was built without losses; '
+                               'set model.losses in the config')
+        pred = self._forward(inputs)
+        gt, mask = stack_ground_truth(data_samples, tuple(inputs.shape[-2:]))
+        losses: Dict[str, torch.Tensor] = {}
+        for loss_fn in self.losses:
+            if getattr(loss_fn, 'requires_pairs', False):
+                pairs = [self._pairs_of(s, pred.device) for s in data_samples]
+                value = loss_fn(pred, pairs)
+            else:
+                value = loss_fn(pred, gt, mask)
+            name = loss_fn.loss_name
+            losses[name] = losses[name] + value if name in losses else value
+        return losses
+
+    @staticmethod
+    def _pairs_of(sample: DepthDataSample,
+                  device: torch.device) -> torch.Tensor:
+        pairs = sample.pairs
+        if pairs is None:
+            return torch.zeros((0, 4), dtype=torch.long, device=device)
+        return pairs.to(device=device, dtype=torch.long)
+
+    @torch.no_grad()
+    def predict_depth(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Metric depth (B, 1, H, W) for a batch, with optional flip TTA."""
+        depth = self._forward(inputs)
+        if self.test_cfg.get('flip', False):
+            flipped = self._forward(inputs.flip(-1)).flip(-1)
+            depth = 0.5 * (depth + flipped)
+        return depth
+
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DepthDataSample]] = None
+                ) -> List[DepthDataSample]:
+        """Predicts depth and stores it in each sample as ``pred_depth``.
+
+        The prediction is cropped to the un-padded ``img_shape``, resized
+        bilinearly (align_corners=True, the ZoeDepth protocol) to the size of
+        ``gt_depth`` (or ``ori_shape`` without dense ground truth) and
+        clamped to ``[min_depth, max_depth]``.
+
+        Args:
+            inputs (torch.Tensor): Batch (B, 3, H, W).
+            data_samples (list[DepthDataSample], optional): Samples to fill.
+
+        Returns:
+            list[DepthDataSample]: The samples with ``pred_depth`` (1, h, w).
+        """
+        depth = self.predict_depth(inputs)
+        if data_samples is None:
+            data_samples = [DepthDataSample() for _ in range(len(depth))]
+        for pred, sample in zip(depth, data_samples):
+            h, w = sample.metainfo.get('img_shape', pred.shape[-2:])
+            pred = pred[:, :h, :w]
+            target = self._target_size(sample, (h, w))
+            if tuple(pred.shape[-2:]) != target:
+                pred = F.interpolate(
+                    pred[None].float(),
+                    size=target,
+                    mode='bilinear',
+                    align_corners=True)[0]
+            sample.pred_depth = pred.float().clamp(self.min_depth,
+                                                   self.max_depth)
+        return data_samples
+
+    @staticmethod
+    def _target_size(sample: DepthDataSample, default: tuple) -> tuple:
+        """GT size for dense samples; the original size for pair samples."""
+        has_pairs = sample.pairs is not None and len(sample.pairs) > 0
+        if sample.gt_depth is not None and not has_pairs:
+            return tuple(sample.gt_depth.shape[-2:])
+        return tuple(sample.metainfo.get('ori_shape', default))
