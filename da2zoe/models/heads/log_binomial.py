@@ -1,0 +1,145 @@
+"""Log-binomial bin probabilities, conditioned on features."""
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from .precision import at_least_float32
+
+
+def log_binomial_coefficient(n: Tensor, k: Tensor, eps: float = 1e-7) -> Tensor:
+    """ZoeDepth's Stirling approximation of log C(n, k).
+
+    n log n - k log k - (n - k) log(n - k + eps), with n and k offset by
+    ``eps`` first.
+
+    Args:
+        n (Tensor): n (broadcastable with ``k``).
+        k (Tensor): k.
+        eps (float): Offset. Defaults to 1e-7.
+
+    Returns:
+        Tensor: The approximation, broadcast shape of ``n`` and ``k``.
+    """
+    n = n + eps
+    k = k + eps
+    return n * n.log() - k * k.log() - (n - k) * (n - k + eps).log()
+
+
+class LogBinomial(BaseModule):
+    """Softmax over bins of a binomial log-likelihood with temperature.
+
+    y_k = logC(K-1, k) + k log p + (K-1-k) log(1-p) for k = 0..K-1, with p
+    and 1 - p clamped to [eps, 1]; probabilities = softmax_k(y / t).
+
+    Buffers keep ZoeDepth's names and types: ``k_idx`` (1, K, 1, 1) int64 and
+    ``K_minus_1`` (1, 1, 1, 1) float. The reference adds 1e-7 to the int64
+    ``k_idx``, which silently computes the Stirling term in torch's default
+    dtype (float32) even in a float64 model (golden quirk 15); here both
+    buffers are cast to the dtype of ``p`` (at least float32), so a float64
+    model is float64 throughout.
+
+    Args:
+        n_classes (int): Number of bins K. Defaults to 256.
+        init_cfg (dict | list[dict] | None): MMEngine init config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 n_classes: int = 256,
+                 init_cfg: dict | list[dict] | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.n_classes = n_classes
+        self.register_buffer('k_idx',
+                             torch.arange(n_classes).view(1, -1, 1, 1))
+        self.register_buffer('K_minus_1',
+                             torch.tensor([n_classes - 1.0]).view(1, 1, 1, 1))
+
+    def forward(self, p: Tensor, t: Tensor | float = 1.0,
+                eps: float = 1e-4) -> Tensor:
+        """Bin probabilities.
+
+        Args:
+            p (Tensor): Success probability (B, h, w) or (B, 1, h, w).
+            t (Tensor | float): Temperature, broadcastable to (B, 1, h, w).
+                Defaults to 1.
+            eps (float): Clamp floor of p and 1 - p. Defaults to 1e-4.
+
+        Returns:
+            Tensor: Probabilities (B, K, h, w), summing to 1 over bins.
+        """
+        if p.ndim == 3:
+            p = p.unsqueeze(1)
+        p = at_least_float32(p)
+        k = self.k_idx.to(p.dtype)
+        n = self.K_minus_1.to(p.dtype)
+        y = (log_binomial_coefficient(n, k)
+             + k * p.clamp(eps, 1).log()
+             + (n - k) * (1 - p).clamp(eps, 1).log())
+        return torch.softmax(y / t, dim=1)
+
+
+class ConditionalLogBinomial(BaseModule):
+    """Log-binomial probabilities whose p and temperature come from features.
+
+    [x, cond] (x first) -> 1x1 conv (``mlp.0``) -> GELU -> 1x1 conv to 4
+    channels (``mlp.2``) -> Softplus; p = (o0 + e) / ((o0 + e) + (o1 + e)),
+    t likewise from o2, o3 (e = ``p_eps``), t = (max_temp - min_temp) t +
+    min_temp; then :class:`LogBinomial`. ZoeDepth's layer and names.
+
+    Args:
+        in_channels (int): Channels of ``x``.
+        condition_dim (int): Channels of ``cond``.
+        n_classes (int): Number of bins. Defaults to 256.
+        bottleneck_factor (int): Hidden width is
+            (in_channels + condition_dim) // bottleneck_factor. Defaults to 2.
+        p_eps (float): Offset of the ratio terms. Defaults to 1e-4.
+        max_temp (float): Highest temperature. Defaults to 50.
+        min_temp (float): Lowest temperature. Defaults to 1e-7.
+        init_cfg (dict | list[dict] | None): MMEngine init config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 condition_dim: int,
+                 n_classes: int = 256,
+                 bottleneck_factor: int = 2,
+                 p_eps: float = 1e-4,
+                 max_temp: float = 50.0,
+                 min_temp: float = 1e-7,
+                 init_cfg: dict | list[dict] | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.p_eps = p_eps
+        self.max_temp = max_temp
+        self.min_temp = min_temp
+        self.log_binomial_transform = LogBinomial(n_classes)
+        hidden = (in_channels + condition_dim) // bottleneck_factor
+        self.mlp = nn.Sequential(
+            nn.Conv2d(in_channels + condition_dim, hidden, 1),
+            nn.GELU(),
+            nn.Conv2d(hidden, 4, 1),
+            nn.Softplus(),
+        )
+
+    def probability_and_temperature(self, x: Tensor,
+                                    cond: Tensor) -> tuple[Tensor, Tensor]:
+        """p (B, h, w) and temperature (B, 1, h, w) for features and cond."""
+        out = at_least_float32(self.mlp(torch.cat((x, cond), dim=1)))
+        out = out + self.p_eps
+        p = out[:, 0] / (out[:, 0] + out[:, 1])
+        t = out[:, 2:3] / (out[:, 2:3] + out[:, 3:4])
+        t = (self.max_temp - self.min_temp) * t + self.min_temp
+        return p, t
+
+    def forward(self, x: Tensor, cond: Tensor) -> Tensor:
+        """Bin probabilities.
+
+        Args:
+            x (Tensor): Features (B, C, h, w).
+            cond (Tensor): Condition, e.g. the bin embedding (B, E, h, w).
+
+        Returns:
+            Tensor: Probabilities (B, n_classes, h, w).
+        """
+        p, t = self.probability_and_temperature(x, cond)
+        return self.log_binomial_transform(p, t)
