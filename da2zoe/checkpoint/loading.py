@@ -1,0 +1,167 @@
+"""Safe checkpoint reading and layout-aware loading into a model."""
+import logging
+import os
+import pickle
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import torch
+from mmengine.logging import print_log
+from torch import nn
+
+from .layouts import ConversionSummary, convert_state_dict
+
+
+class UnsafeCheckpointError(ValueError):
+    """A checkpoint holds objects the weights-only unpickler refuses."""
+
+
+class LoadResult(NamedTuple):
+    """Outcome of :func:`load_pretrained`.
+
+    Args:
+        missing_keys (list[str]): Model keys the checkpoint did not provide.
+        unexpected_keys (list[str]): Checkpoint keys (da2zoe names, after
+            ``prefix_filter``) the model does not have; not loaded.
+        layout (str): Detected checkpoint layout.
+        summary (ConversionSummary): Details of the key mapping.
+    """
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+    layout: str
+    summary: ConversionSummary
+
+
+def load_checkpoint_file(path: str | os.PathLike) -> Any:
+    """Reads a checkpoint with ``torch.load(weights_only=True)`` on the CPU.
+
+    Only tensors and plain containers are unpickled: a file holding other
+    objects is refused before anything in it runs.
+
+    Args:
+        path (str | os.PathLike): Checkpoint file.
+
+    Returns:
+        Any: What the file holds (a state dict or a dict wrapping one).
+
+    Raises:
+        FileNotFoundError: If there is no such file.
+        UnsafeCheckpointError: If the weights-only unpickler refuses it.
+        ValueError: If the file is not a readable torch checkpoint.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'No checkpoint file {path!r}')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        reason = str(err).strip().splitlines()
+        raise UnsafeCheckpointError(
+            f'Refused to load {path!r}: it holds objects other than tensors '
+            'and plain containers, which the weights-only unpickler rejects '
+            f'({reason[-1] if reason else type(err).__name__}). Nothing from '
+            'the file was executed. If you trust its source, load it '
+            'yourself with torch.load(..., weights_only=False) and pass the '
+            'state dict instead of the path.') from err
+    except (RuntimeError, EOFError, OSError) as err:
+        raise ValueError(
+            f'Could not read checkpoint {path!r}: {err}') from err
+
+
+def load_pretrained(model: nn.Module,
+                    checkpoint: str | os.PathLike | Mapping[str, Any],
+                    prefix_filter: str | None = None,
+                    strict: bool = False,
+                    logger: logging.Logger | str | None = None) -> LoadResult:
+    """Loads a checkpoint of any known layout into (part of) a model.
+
+    The layout is detected from the keys (see :mod:`da2zoe.checkpoint.layouts`)
+    and the keys renamed to da2zoe's. Only keys the model has are loaded; the
+    others are reported as unexpected, model keys left untouched as missing.
+
+    Args:
+        model (nn.Module): Target; its ``state_dict()`` keys are da2zoe names
+            relative to ``prefix_filter``.
+        checkpoint (str | os.PathLike | Mapping[str, Any]): A file (read with
+            :func:`load_checkpoint_file`) or an already loaded checkpoint.
+        prefix_filter (str | None): Load only the converted keys under this
+            prefix, with the prefix removed, e.g. ``'backbone.'`` to load
+            into a bare :class:`DINOv2`. Keys elsewhere are ignored, not
+            reported. Defaults to None (all keys).
+        strict (bool): Raise if any key is missing or unexpected. Defaults to
+            False.
+        logger (logging.Logger | str | None): Where the report goes, as
+            MMEngine's ``print_log`` takes it. Defaults to None (the current
+            MMEngine logger).
+
+    Returns:
+        LoadResult: Missing and unexpected keys, layout and mapping summary.
+
+    Raises:
+        ValueError: On a shape mismatch (naming the key and both shapes), if
+            no checkpoint key matches the model, or if ``prefix_filter``
+            selects nothing.
+        RuntimeError: If ``strict`` and keys are missing or unexpected.
+    """
+    logger = 'current' if logger is None else logger
+    source = (repr(os.fspath(checkpoint)) if isinstance(
+        checkpoint, (str, os.PathLike)) else 'the given state dict')
+    if isinstance(checkpoint, (str, os.PathLike)):
+        checkpoint = load_checkpoint_file(checkpoint)
+    converted, layout, summary = convert_state_dict(checkpoint)
+    if prefix_filter:
+        state_dict = {
+            key[len(prefix_filter):]: value
+            for key, value in converted.items()
+            if key.startswith(prefix_filter)
+        }
+        if not state_dict:
+            raise ValueError(
+                f'No {prefix_filter!r} keys in {source} (layout {layout!r}, '
+                f'first keys {list(converted)[:5]})')
+    else:
+        state_dict = dict(converted)
+
+    model_state = model.state_dict()
+    unexpected = [key for key in state_dict if key not in model_state]
+    missing = [key for key in model_state if key not in state_dict]
+    mismatched = [
+        f'{key}: checkpoint {tuple(value.shape)} vs model '
+        f'{tuple(model_state[key].shape)}'
+        for key, value in state_dict.items()
+        if key in model_state and value.shape != model_state[key].shape
+    ]
+    if mismatched:
+        raise ValueError(f'Shape mismatch loading {source} (layout '
+                         f'{layout!r}): ' + '; '.join(mismatched))
+    if len(unexpected) == len(state_dict):
+        raise ValueError(
+            f'None of the {len(state_dict)} keys of {source} (layout '
+            f'{layout!r}) matches {type(model).__name__}; checkpoint keys '
+            f'start {unexpected[:5]}, model keys start {missing[:5]}')
+    if strict and (missing or unexpected):
+        raise RuntimeError(f'Strict load of {source} into '
+                           f'{type(model).__name__}: missing keys {missing}, '
+                           f'unexpected keys {unexpected}')
+
+    model.load_state_dict(
+        {key: value for key, value in state_dict.items()
+         if key in model_state},
+        strict=False)
+    print_log(
+        f'Loaded {len(state_dict) - len(unexpected)} tensors into '
+        f'{type(model).__name__} from {source}: '
+        + str(summary).replace('\n', '; '),
+        logger=logger,
+        level=logging.INFO)
+    for what, keys in ((f'Missing keys (left as initialised) in '
+                        f'{type(model).__name__}', missing),
+                       (f'Unexpected keys in {source} (not loaded)',
+                        unexpected)):
+        if keys:
+            print_log(
+                f'{what}: ' + ', '.join(keys),
+                logger=logger,
+                level=logging.WARNING)
+    return LoadResult(missing, unexpected, layout, summary)

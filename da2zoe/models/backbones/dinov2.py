@@ -1,0 +1,243 @@
+"""DINOv2 ViT encoder as Depth Anything V1/V2 use it."""
+import math
+from collections.abc import Sequence
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
+
+from da2zoe.checkpoint import load_pretrained
+from da2zoe.registry import BACKBONES
+from .block import Block
+from .patch_embed import PatchEmbed
+from .pos_embed import pos_embed_for_grid
+
+ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'mlp_ratio', 'ffn_type',
+             'feature_blocks')
+
+
+@BACKBONES.register_module()
+class DINOv2(BaseModule):
+    """DINOv2 vision transformer returning the tokens of chosen blocks.
+
+    Parameter names are DINOv2's (``cls_token``, ``pos_embed``,
+    ``mask_token``, ``patch_embed.proj``, ``blocks.{i}.{norm1, attn.qkv,
+    attn.proj, ls1.gamma, norm2, mlp.*, ls2.gamma}``, ``norm``), so DINOv2 hub
+    and Depth Anything encoder weights load without renaming. Every returned
+    level goes through the final LayerNorm ``norm``, as in DINOv2's
+    ``get_intermediate_layers``. ``mask_token`` is kept for checkpoint
+    compatibility and is unused.
+
+    Args:
+        arch (str | dict): ``'vits'``, ``'vitb'``, ``'vitl'``, ``'vitg'``, or a
+            dict with ``embed_dims``, ``num_layers``, ``num_heads`` and
+            optionally ``mlp_ratio`` (4), ``ffn_type`` (``'mlp'`` or
+            ``'swiglu'``) and ``feature_blocks`` (default: the last 4 blocks).
+            Defaults to ``'vitl'``.
+        img_size (int): Training resolution; the stored position embedding
+            is an ``img_size // patch_size`` square grid. Defaults to 518.
+        patch_size (int): Patch side in pixels. Defaults to 14.
+        in_channels (int): Image channels. Defaults to 3.
+        out_indices (Sequence[int] | int | None): Blocks (0-based, negative
+            counts from the end) whose outputs are returned, or an int ``n``
+            for the last ``n`` blocks (Depth Anything V1). ``None`` takes the
+            arch's Depth Anything V2 feature blocks. Defaults to None.
+        layer_scale_init_value (float): Initial LayerScale. Defaults to 1.0.
+        frozen (bool): No gradients for any parameter and eval mode kept
+            through ``train()``. Defaults to False.
+        with_cp (bool): Activation checkpointing of every block while
+            training, trading compute for memory. Defaults to False.
+        init_cfg (dict | list[dict] | None): MMEngine init config. A
+            ``dict(type='Pretrained', checkpoint=PATH)`` entry loads any
+            checkpoint layout :func:`da2zoe.checkpoint.convert_state_dict`
+            knows (Depth Anything V1/V2, DINOv2 hub, training or da2zoe
+            checkpoints), taking its ``prefix`` part (default
+            ``'backbone.'``). Defaults to None.
+    """
+
+    arch_zoo = {
+        'vits': dict(embed_dims=384, num_layers=12, num_heads=6,
+                     mlp_ratio=4, ffn_type='mlp',
+                     feature_blocks=(2, 5, 8, 11)),
+        'vitb': dict(embed_dims=768, num_layers=12, num_heads=12,
+                     mlp_ratio=4, ffn_type='mlp',
+                     feature_blocks=(2, 5, 8, 11)),
+        'vitl': dict(embed_dims=1024, num_layers=24, num_heads=16,
+                     mlp_ratio=4, ffn_type='mlp',
+                     feature_blocks=(4, 11, 17, 23)),
+        'vitg': dict(embed_dims=1536, num_layers=40, num_heads=24,
+                     mlp_ratio=4, ffn_type='swiglu',
+                     feature_blocks=(9, 19, 29, 39)),
+    }  # yapf: disable
+
+    def __init__(self,
+                 arch: str | dict = 'vitl',
+                 img_size: int = 518,
+                 patch_size: int = 14,
+                 in_channels: int = 3,
+                 out_indices: Sequence[int] | int | None = None,
+                 layer_scale_init_value: float = 1.0,
+                 frozen: bool = False,
+                 with_cp: bool = False,
+                 init_cfg: dict | list[dict] | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.arch_settings = self._parse_arch(arch)
+        embed_dims = self.arch_settings['embed_dims']
+        num_layers = self.arch_settings['num_layers']
+        self.embed_dims = embed_dims
+        self.num_layers = num_layers
+        self.patch_size = patch_size
+        self.out_indices = self._parse_out_indices(
+            out_indices, self.arch_settings['feature_blocks'], num_layers)
+        self.frozen = frozen
+        self.with_cp = with_cp
+
+        grid = img_size // patch_size
+        self.patch_embed = PatchEmbed(patch_size, in_channels, embed_dims)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
+        self.pos_embed = nn.Parameter(
+            torch.zeros(1, 1 + grid * grid, embed_dims))
+        self.mask_token = nn.Parameter(torch.zeros(1, embed_dims))
+        self.blocks = nn.ModuleList(
+            Block(embed_dims, self.arch_settings['num_heads'],
+                  self.arch_settings['mlp_ratio'],
+                  self.arch_settings['ffn_type'], layer_scale_init_value)
+            for _ in range(num_layers))
+        self.norm = nn.LayerNorm(embed_dims, eps=1e-6)
+
+        self._init_default_weights()
+        if frozen:
+            self.requires_grad_(False)
+            self.eval()
+
+    @classmethod
+    def _parse_arch(cls, arch: str | dict) -> dict:
+        if isinstance(arch, str):
+            if arch not in cls.arch_zoo:
+                raise ValueError(f'Unknown DINOv2 arch {arch!r}; choose from '
+                                 f'{sorted(cls.arch_zoo)} or pass a dict')
+            return dict(cls.arch_zoo[arch])
+        unknown = set(arch) - set(ARCH_KEYS)
+        missing = {'embed_dims', 'num_layers', 'num_heads'} - set(arch)
+        if unknown or missing:
+            raise ValueError(f'Custom DINOv2 arch {arch}: unknown keys '
+                             f'{sorted(unknown)}, missing keys '
+                             f'{sorted(missing)}')
+        settings = {'mlp_ratio': 4, 'ffn_type': 'mlp', **arch}
+        num_layers = settings['num_layers']
+        settings.setdefault('feature_blocks',
+                            tuple(range(max(num_layers - 4, 0), num_layers)))
+        return settings
+
+    @staticmethod
+    def _parse_out_indices(out_indices: Sequence[int] | int | None,
+                           feature_blocks: Sequence[int],
+                           num_layers: int) -> tuple[int, ...]:
+        if out_indices is None:
+            out_indices = feature_blocks
+        elif isinstance(out_indices, int):
+            if not 1 <= out_indices <= num_layers:
+                raise ValueError(
+                    f'out_indices={out_indices} asks for the last '
+                    f'{out_indices} blocks of {num_layers}')
+            out_indices = range(num_layers - out_indices, num_layers)
+        indices = []
+        for index in out_indices:
+            if not -num_layers <= index < num_layers:
+                raise ValueError(f'out_indices entry {index} is outside the '
+                                 f'{num_layers} blocks')
+            indices.append(index % num_layers)
+        if len(set(indices)) != len(indices):
+            raise ValueError(
+                f'out_indices {list(out_indices)} repeats a block')
+        # Levels come out in block order, as in the reference.
+        return tuple(sorted(indices))
+
+    def _init_default_weights(self) -> None:
+        """DINOv2's initialisation (timm ViT rules for the linears)."""
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.normal_(self.cls_token, std=1e-6)
+        for module in self.blocks.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+
+    def init_weights(self) -> None:
+        """Loads a ``Pretrained`` init_cfg through layout detection.
+
+        Other init_cfg entries go to MMEngine as usual, before the load.
+        """
+        cfgs = self.init_cfg
+        if isinstance(cfgs, dict):
+            cfgs = [cfgs]
+        pretrained = [c for c in cfgs or [] if c.get('type') == 'Pretrained']
+        if self.is_init or not pretrained:
+            super().init_weights()
+            return
+        others = [c for c in cfgs if c.get('type') != 'Pretrained']
+        original, self.init_cfg = self.init_cfg, others or None
+        try:
+            super().init_weights()
+        finally:
+            self.init_cfg = original
+        for cfg in pretrained:
+            prefix = cfg.get('prefix', 'backbone.')
+            if prefix and not prefix.endswith('.'):
+                prefix += '.'
+            load_pretrained(self, cfg['checkpoint'], prefix_filter=prefix)
+
+    def train(self, mode: bool = True) -> 'DINOv2':
+        """Sets training mode, except that a frozen encoder stays in eval."""
+        super().train(mode and not self.frozen)
+        return self
+
+    def _check_input_size(self, height: int, width: int) -> None:
+        p = self.patch_size
+        bad = [(name, size) for name, size in (('height', height),
+                                               ('width', width)) if size % p]
+        if not bad:
+            return
+        hints = '; '.join(
+            f'{name} {size} -> {size // p * p} or {math.ceil(size / p) * p}'
+            if size >= p else f'{name} {size} -> {p}' for name, size in bad)
+        raise ValueError(
+            f'DINOv2 needs an input whose height and width are multiples of '
+            f'the patch size {p}, got {height}x{width}; nearest valid sizes: '
+            f'{hints}')
+
+    def forward(self, x: Tensor) -> tuple[tuple[Tensor, Tensor], ...]:
+        """Encodes images.
+
+        Args:
+            x (Tensor): Normalised images (B, C, H, W), H and W multiples of
+                the patch size.
+
+        Returns:
+            tuple[tuple[Tensor, Tensor], ...]: One ``(patch_map, cls_token)``
+            per entry of ``out_indices``, in block order: ``patch_map``
+            (B, D, H/p, W/p) and ``cls_token`` (B, D), both after ``norm``.
+        """
+        B, _, H, W = x.shape
+        self._check_input_size(H, W)
+        grid = (H // self.patch_size, W // self.patch_size)
+
+        tokens = self.patch_embed(x)
+        tokens = torch.cat([self.cls_token.expand(B, -1, -1), tokens], dim=1)
+        tokens = tokens + pos_embed_for_grid(self.pos_embed, grid)
+
+        use_cp = self.with_cp and self.training and torch.is_grad_enabled()
+        outs = []
+        # Blocks after the last requested one cannot change any output.
+        for i, block in enumerate(self.blocks[:self.out_indices[-1] + 1]):
+            if use_cp:
+                tokens = checkpoint(block, tokens, use_reentrant=False)
+            else:
+                tokens = block(tokens)
+            if i in self.out_indices:
+                normed = self.norm(tokens)
+                patch_map = normed[:, 1:].transpose(1, 2).reshape(
+                    B, self.embed_dims, *grid)
+                outs.append((patch_map, normed[:, 0]))
+        return tuple(outs)
