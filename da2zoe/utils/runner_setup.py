@@ -1,0 +1,134 @@
+"""Shared set-up of MMEngine runners for ``tools/train.py`` and ``test.py``."""
+import logging
+import os
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+
+def resolve_dist_backend(cfg: Config) -> str:
+    """Replaces ``env_cfg.dist_cfg.backend='auto'`` by nccl or gloo.
+
+    Args:
+        cfg (Config): The config, modified in place.
+
+    Returns:
+        str: The backend in use.
+    """
+    env_cfg = cfg.setdefault('env_cfg', dict())
+    dist_cfg = env_cfg.setdefault('dist_cfg', dict())
+    backend = dist_cfg.get('backend', 'auto')
+    if backend == 'auto':
+        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        dist_cfg['backend'] = backend
+    return backend
+
+
+def setup_launcher(cfg: Config) -> None:
+    """Prepares distributed training, including CPU-only machines.
+
+    MMEngine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and its
+    DDP wrapper passes ``device_ids=[LOCAL_RANK]``; both fail without a GPU.
+    On a CPU-only machine the gloo process group is therefore initialised
+    here, before the Runner (which then skips its own initialisation), and
+    DDP is built with ``device_ids=None``.
+
+    Args:
+        cfg (Config): The config, modified in place.
+    """
+    backend = resolve_dist_backend(cfg)
+    if cfg.get('launcher', 'none') == 'none':
+        return
+    if backend == 'gloo' and not torch.cuda.is_available():
+        if not dist.is_initialized():
+            dist.init_process_group(backend='gloo')
+        wrapper = cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel')
+        wrapper['device_ids'] = None
+        wrapper.setdefault('broadcast_buffers', False)
+        cfg.model_wrapper_cfg = wrapper
+
+
+def register_safe_checkpoint_types() -> None:
+    """Allows the types our own checkpoints hold under weights_only loads."""
+    try:
+        from da2zoe.engine.checkpoint_io import \
+            register_checkpoint_safe_globals
+    except ImportError:  # engine not available: nothing to register
+        return
+    register_checkpoint_safe_globals()
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Builds the runner after registering the checkpoint allow list."""
+    register_safe_checkpoint_types()
+    return Runner.from_cfg(cfg)
+
+
+def _describe_model(cfg: Config) -> list:
+    model = cfg.model
+    lines = []
+    backbone = model.get('backbone', {})
+    lines.append(f'encoder: {backbone.get("type")} {backbone.get("arch")} '
+                 f'({"frozen" if backbone.get("frozen", False) else "trained"}'
+                 ')')
+    neck = model.get('neck')
+    necks = neck if isinstance(neck, list) else [neck]
+    lines.append('neck: ' + ' -> '.join(str(n.get('type')) for n in necks))
+    head = model.get('head', {})
+    lines.append(
+        f'head: {head.get("type")} n_bins={head.get("n_bins")} '
+        f'bins={head.get("bin_centers_type")} '
+        f'range={head.get("min_depth")}..{head.get("max_depth")} m '
+        f'attractors={head.get("n_attractors")} '
+        f'{head.get("attractor_type")}/{head.get("attractor_kind")}')
+    losses = ', '.join(f'{loss.get("type")} x{loss.get("loss_weight", 1.0)}'
+                       for loss in model.get('losses', []))
+    lines.append(f'losses: {losses}')
+    if model.get('pretrained'):
+        lines.append(f'pretrained: {model.pretrained}')
+    return lines
+
+
+def print_key_choices(cfg: Config,
+                      logger: Optional[logging.Logger] = None) -> None:
+    """Logs the resolved config's key choices at start.
+
+    Args:
+        cfg (Config): The resolved config.
+        logger (logging.Logger, optional): Where to log; stdout if None.
+    """
+    lines = _describe_model(cfg)
+    optim = cfg.get('optim_wrapper', {})
+    opt = optim.get('optimizer', {})
+    lines.append(
+        f'optimiser: {opt.get("type")} lr={opt.get("lr")} '
+        f'wd={opt.get("weight_decay")} wrapper={optim.get("type")} '
+        f'clip={optim.get("clip_grad")} '
+        f'encoder_lr_factor='
+        f'{optim.get("paramwise_cfg", {}).get("encoder_lr_factor")} '
+        f'accumulate={optim.get("accumulative_counts", 1)}')
+    sched = cfg.get('param_scheduler')
+    scheds = sched if isinstance(sched, list) else [sched]
+    lines.append('schedule: ' + ', '.join(
+        str({k: v for k, v in s.items()}) for s in scheds if s))
+    train_cfg = cfg.get('train_cfg', {})
+    loader = cfg.get('train_dataloader', {})
+    dataset = loader.get('dataset', {})
+    lines.append(f'data: {dataset.get("type")} batch={loader.get("batch_size")}'
+                 f' workers={loader.get("num_workers")} '
+                 f'epochs={train_cfg.get("max_epochs")} '
+                 f'validate={cfg.get("val_dataloader") is not None}')
+    lines.append(f'work_dir: {cfg.work_dir} resume={cfg.get("resume")} '
+                 f'load_from={cfg.get("load_from")} '
+                 f'world_size={os.environ.get("WORLD_SIZE", 1)}')
+    for flag in cfg.get('applied_flags', []):
+        lines.append(f'flag: {flag}')
+    text = 'da2zoe run:\n  ' + '\n  '.join(lines)
+    if logger is None:
+        print(text)
+    else:
+        logger.info(text)

@@ -1,0 +1,129 @@
+"""Trains a da2zoe model: ``python tools/train.py CONFIG [options]``.
+
+Takes the OpenMMLab flags (``--work-dir``, ``--resume [PATH]``, ``--amp``,
+``--cfg-options``, ``--launcher``) and every flag of the seed script
+``train_da2_zoe.py`` as a shortcut into the config (docs/seed_flags.md).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+from da2zoe.utils.runner_setup import (build_runner, print_key_choices,
+                                       setup_launcher)
+from da2zoe.utils.seed_cli import (ConfigConflictError, add_seed_arguments,
+                                   apply_seed_arguments)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train a da2zoe metric depth model')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        help='resume from PATH, or from the latest checkpoint of the work '
+        'dir when no path is given')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: bf16 autocast on CPUs, fp16/bf16 on GPUs')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=('auto', 'bfloat16', 'float16'),
+        default='auto',
+        help='autocast dtype with --amp (auto: bf16 on CPU, fp16 on GPU)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. train_cfg.max_epochs=2')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_seed_arguments(parser)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Loads the config and applies every flag; conflicts raise."""
+    cfg = Config.fromfile(args.config)
+    cfg_options = dict(args.cfg_options or {})
+    applied = apply_seed_arguments(
+        cfg, args, config_path=args.config, cfg_options=cfg_options)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = args.launcher
+
+    if args.work_dir is not None:
+        if args.save_dir is not None and \
+                osp.abspath(args.save_dir) != osp.abspath(args.work_dir):
+            # Both are honoured: checkpoints in --save-dir, logs in the work
+            # dir. Say so, since the seed had no work dir.
+            print(f'checkpoints go to --save-dir {args.save_dir}, logs to '
+                  f'--work-dir {args.work_dir}')
+        cfg.work_dir = args.work_dir
+    elif args.save_dir is not None:
+        cfg.work_dir = args.save_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'--resume: no checkpoint {args.resume}')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.amp:
+        wrapper = cfg.optim_wrapper
+        if wrapper.get('type') not in (None, 'OptimWrapper',
+                                       'DepthOptimWrapper',
+                                       'DepthAmpOptimWrapper'):
+            raise ConfigConflictError(
+                f'--amp contradicts optim_wrapper.type={wrapper.type!r} '
+                f'in {args.config}')
+        wrapper.type = 'DepthAmpOptimWrapper'
+        wrapper.dtype = args.amp_dtype
+        applied.append(('--amp', 'optim_wrapper.type',
+                        f'DepthAmpOptimWrapper({args.amp_dtype})'))
+
+    validate = args.validate or cfg.get('validate', False)
+    if not validate:
+        cfg.val_dataloader = None
+        cfg.val_cfg = None
+        cfg.val_evaluator = None
+    cfg.applied_flags = [f'{flag} -> {key} = {value!r}'
+                         for flag, key, value in applied]
+    return cfg
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = build_config(args)
+    except (ConfigConflictError, ValueError, FileNotFoundError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    setup_launcher(cfg)
+    runner = build_runner(cfg)
+    print_key_choices(cfg, runner.logger)
+    runner.train()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
