@@ -10,9 +10,9 @@ layout                    keys (after unwrapping and ``module.`` stripping)
 depth_anything_v2         ``pretrained.*`` encoder, ``depth_head.*`` DPT
                           (DA-V2 relative and metric; DA-V1 relative too)
 depth_anything_v1_metric  ``core.core.pretrained.*``,
-                          ``core.core.depth_head.*`` and ZoeDepth head keys (``conv2.*``, ``seed_*``,
-                          ``projectors.*``, ``attractors.*``,
-                          ``conditional_log_binomial.*``)
+                          ``core.core.depth_head.*`` and ZoeDepth head keys
+                          (``conv2.*``, ``seed_*``, ``projectors.*``,
+                          ``attractors.*``, ``conditional_log_binomial.*``)
 dinov2_hub                DINOv2 encoder keys with no prefix
 da2zoe                    ``backbone.*`` / ``neck.*`` / ``head.*`` already
 ========================  =====================================================

@@ -56,17 +56,24 @@ def load_checkpoint_file(path: str | os.PathLike) -> Any:
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as err:
-        reason = str(err).strip().splitlines()
+        reasons = [
+            line.split('WeightsUnpickler error:', 1)[1].strip()
+            for line in str(err).splitlines()
+            if 'WeightsUnpickler error:' in line
+        ]
+        reason = reasons[0] if reasons and reasons[0] else (
+            'not a torch checkpoint, or one holding objects other than '
+            'tensors and plain containers')
         raise UnsafeCheckpointError(
-            f'Refused to load {path!r}: it holds objects other than tensors '
-            'and plain containers, which the weights-only unpickler rejects '
-            f'({reason[-1] if reason else type(err).__name__}). Nothing from '
-            'the file was executed. If you trust its source, load it '
-            'yourself with torch.load(..., weights_only=False) and pass the '
-            'state dict instead of the path.') from err
+            f'Refused to load {path!r}: the weights-only unpickler rejects '
+            f'it ({reason}). Nothing from the file was executed. If you '
+            'trust its source, load it yourself with torch.load(..., '
+            'weights_only=False) and pass the state dict instead of the '
+            'path.') from err
     except (RuntimeError, EOFError, OSError) as err:
         raise ValueError(
-            f'Could not read checkpoint {path!r}: {err}') from err
+            f'Could not read checkpoint {path!r}: {type(err).__name__}: '
+            f'{err}') from err
 
 
 def load_pretrained(model: nn.Module,
