@@ -19,9 +19,9 @@ def pos_embed_for_grid(pos_embed: Tensor,
     to ``M x M`` is not a no-op, and neither the size form nor offset 0 gives
     the same embedding. The first factor belongs to rows.
 
-    The reference casts to float32 for the resize; here it runs in the
-    embedding's own dtype, so a float64 model is exact and a float32 model
-    gets the reference's result.
+    The reference always resizes in float32. Here float64 stays float64
+    (exact, what the golden ``output/*`` pins down); float32, bfloat16 and
+    float16 embeddings are resized in float32 as in the reference.
 
     Args:
         pos_embed (Tensor): Stored embedding (1, 1 + M*M, D), class entry
@@ -46,10 +46,12 @@ def pos_embed_for_grid(pos_embed: Tensor,
     dims = pos_embed.shape[-1]
     cls_pos, patch_pos = pos_embed[:, :1], pos_embed[:, 1:]
     patch_pos = patch_pos.reshape(1, side, side, dims).permute(0, 3, 1, 2)
+    dtype = torch.promote_types(pos_embed.dtype, torch.float32)
     patch_pos = F.interpolate(
-        patch_pos,
+        patch_pos.to(dtype),
         scale_factor=((h + offset) / side, (w + offset) / side),
         mode='bicubic',
         align_corners=False)
     patch_pos = patch_pos.permute(0, 2, 3, 1).reshape(1, h * w, dims)
+    patch_pos = patch_pos.to(pos_embed.dtype)
     return torch.cat([cls_pos, patch_pos], dim=1)
