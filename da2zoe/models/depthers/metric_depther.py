@@ -46,6 +46,11 @@ class MetricDepther(BaseModel):
             ``DepthDataPreprocessor``.
         test_cfg (dict, optional): ``flip`` (bool) enables horizontal-flip
             test-time augmentation (mean of pred(x) and flip(pred(flip(x)))).
+        pretrained (str, optional): A checkpoint loaded into the whole model
+            by ``init_weights`` after the parts initialise themselves. Any
+            supported layout (DA-V2, DINOv2 hub, DA-V1 metric, training or
+            da2zoe checkpoints) is detected from its keys; only the parts
+            this model has are loaded and the rest is reported by name.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -56,6 +61,7 @@ class MetricDepther(BaseModel):
                  losses: Sequence[ConfigType] = (),
                  data_preprocessor: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='DepthDataPreprocessor')
@@ -71,6 +77,16 @@ class MetricDepther(BaseModel):
         self.head = _build(head)
         self.losses = nn.ModuleList([_build(loss) for loss in losses])
         self.test_cfg = dict(test_cfg or {})
+        self.pretrained = pretrained
+
+    def init_weights(self) -> None:
+        """Initialises every part, then loads ``pretrained`` if given."""
+        super().init_weights()
+        if self.pretrained:
+            from da2zoe.checkpoint import load_pretrained
+            from mmengine.logging import MMLogger
+            load_pretrained(
+                self, self.pretrained, logger=MMLogger.get_current_instance())
 
     @property
     def min_depth(self) -> float:
