@@ -189,3 +189,21 @@ def test_metainfo_range_and_override():
     assert results['d1'] == 1.0
     with pytest.raises(KeyError, match='eval_min_depth'):
         DepthMetric().process(None, [_sample(pred, gt)])
+
+
+def test_zero_min_depth_never_gives_nan():
+    pred, gt = _constant_pair()
+    pred[0, :4] = torch.tensor([0.0, -1.0, float('nan'), float('-inf')])
+    errors, n_valid = evaluate_depth_map(pred, gt, 0.0, 8.0)
+    assert n_valid == gt.numel()
+    assert all(torch.isfinite(v) for v in errors.values())
+
+
+def test_gt_mask_can_be_ignored():
+    pred, gt = _constant_pair()
+    mask = torch.zeros_like(gt, dtype=torch.bool)
+    protocol = dict(eval_min_depth=0.1, eval_max_depth=10.0)
+    sample = _sample(pred, gt, mask=mask, **protocol)
+    assert _evaluate(DepthMetric(), [sample]) == {}
+    results = _evaluate(DepthMetric(use_gt_mask=False), [sample])
+    assert results['abs_rel'] == pytest.approx(0.25)

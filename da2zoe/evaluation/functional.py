@@ -87,7 +87,9 @@ def clip_prediction(pred: torch.Tensor, min_depth: float,
     """ZoeDepth's clipping: into [min, max], +-inf to the max, NaN to the min.
 
     (-inf falls to the min in the reference because the lower clip runs
-    first.)
+    first.) The lower bound is at least float64's machine epsilon: with
+    ``min_depth = 0`` (iBims-1, SUN RGB-D) the reference would let a zero
+    prediction through and report inf / NaN log errors.
 
     Args:
         pred (Tensor): Prediction.
@@ -97,6 +99,7 @@ def clip_prediction(pred: torch.Tensor, min_depth: float,
     Returns:
         Tensor: A new clipped tensor (the input is left unchanged).
     """
+    min_depth = max(min_depth, torch.finfo(torch.float64).eps)
     pred = torch.nan_to_num(pred, nan=min_depth, posinf=max_depth,
                             neginf=min_depth)
     return pred.clamp(min_depth, max_depth)
@@ -132,7 +135,7 @@ def evaluate_depth_map(
     """
     height, width = gt.shape[-2:]
     gt = gt.reshape(height, width).double()
-    pred = pred.reshape(pred.shape[-2:]).double()
+    pred = pred.reshape(pred.shape[-2:]).double().to(gt.device)
     pred = clip_prediction(
         resize_prediction(pred, height, width), min_depth, max_depth)
     valid = (gt > min_depth) & (gt < max_depth)

@@ -55,6 +55,8 @@ class DepthMetric(BaseMetric):
             ``eval_crop`` key (or always, with ``override_metainfo``).
         override_metainfo (bool): Let the three settings above win over the
             samples' metainfo. Defaults to False.
+        use_gt_mask (bool): AND the samples' ``gt_mask`` (decoded validity
+            and training range) into the valid pixels. Defaults to True.
         collect_device (str): ``'cpu'`` or ``'gpu'``, for results across
             ranks. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of every key. Defaults to None.
@@ -67,6 +69,7 @@ class DepthMetric(BaseMetric):
                  eval_max_depth: Optional[float] = None,
                  eval_crop: CropSpec = None,
                  override_metainfo: bool = False,
+                 use_gt_mask: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None):
@@ -83,6 +86,7 @@ class DepthMetric(BaseMetric):
         self.eval_max_depth = eval_max_depth
         self.eval_crop = eval_crop
         self.override_metainfo = override_metainfo
+        self.use_gt_mask = use_gt_mask
 
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         """Computes and stores the errors of each image.
@@ -94,7 +98,7 @@ class DepthMetric(BaseMetric):
         """
         for sample in map(sample_to_dict, data_samples):
             min_depth, max_depth, crop = self._protocol(sample)
-            mask = sample.get('gt_mask')
+            mask = sample.get('gt_mask') if self.use_gt_mask else None
             errors, n_valid = evaluate_depth_map(
                 as_image(sample['pred_depth']), as_image(sample['gt_depth']),
                 min_depth, max_depth, crop,
