@@ -23,7 +23,8 @@ ZOEDEPTH_SILOG_SCALE = 100.0
 DA2_SILOG_LAMBDA = 0.5
 
 
-def depth_errors(pred: torch.Tensor, gt: torch.Tensor) -> Dict[str, torch.Tensor]:
+def depth_errors(pred: torch.Tensor,
+                 gt: torch.Tensor) -> Dict[str, torch.Tensor]:
     """Standard depth errors of already-selected valid pixels.
 
     With ``e = ln pred - ln gt``: ``silog`` is ZoeDepth's

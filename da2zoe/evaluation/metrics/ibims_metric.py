@@ -1,7 +1,8 @@
 """iBims-1's geometric metrics: depth boundaries, directed depth, planarity."""
 import logging
 import math
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import (Any, Dict, Iterator, List, Mapping, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 import torch
