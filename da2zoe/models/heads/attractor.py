@@ -15,6 +15,11 @@ ATTRACTOR_TYPES = ('inv', 'exp')
 ATTRACTOR_KINDS = ('sum', 'mean')
 
 
+def _abs_pow(dx: Tensor, gamma: float) -> Tensor:
+    """|dx|^gamma; one multiply for the usual gamma = 2 (same bits)."""
+    return dx.square() if gamma == 2 else dx.abs().pow(gamma)
+
+
 def attractor_pull(dx: Tensor, alpha: float, gamma: float,
                    attractor_type: str) -> Tensor:
     """Shift of a bin centre towards an attractor at signed distance ``dx``.
@@ -33,7 +38,7 @@ def attractor_pull(dx: Tensor, alpha: float, gamma: float,
     Returns:
         Tensor: The shift, same shape as ``dx``.
     """
-    magnitude = alpha * dx.abs().pow(gamma)
+    magnitude = alpha * _abs_pow(dx, gamma)
     if attractor_type == 'inv':
         return dx / (1 + magnitude)
     return torch.exp(-magnitude) * dx
@@ -42,7 +47,7 @@ def attractor_pull(dx: Tensor, alpha: float, gamma: float,
 def attractor_pull_slope(dx: Tensor, alpha: float, gamma: float,
                          attractor_type: str) -> Tensor:
     """Derivative of :func:`attractor_pull` with respect to ``dx``."""
-    magnitude = alpha * dx.abs().pow(gamma)
+    magnitude = alpha * _abs_pow(dx, gamma)
     if attractor_type == 'inv':
         return (1 + (1 - gamma) * magnitude) / (1 + magnitude).square()
     return torch.exp(-magnitude) * (1 - gamma * magnitude)
