@@ -11,7 +11,7 @@ from mmengine.logging import print_log
 from da2zoe.registry import METRICS
 from ..functional import resize_prediction
 from ..table import format_table
-from .sample_fields import as_image, sample_to_dict
+from .sample_fields import as_image, is_pair_sample, sample_to_dict
 
 UNKNOWN_SCENE = 'unknown'
 
@@ -71,6 +71,8 @@ class DA2KMetric(BaseMetric):
                 pairs of the batch.
         """
         for sample in map(sample_to_dict, data_samples):
+            if not is_pair_sample(sample):
+                continue  # dense samples are DepthMetric's
             pairs = torch.as_tensor(sample['pairs']).long().reshape(-1, 4)
             pred = as_image(sample['pred_depth'])
             height, width = self._pair_grid(sample, pred)

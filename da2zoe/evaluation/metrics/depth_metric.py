@@ -12,7 +12,7 @@ from da2zoe.registry import METRICS
 from ..crops import CropSpec
 from ..functional import METRIC_NAMES, evaluate_depth_map
 from ..table import format_table
-from .sample_fields import as_image, sample_to_dict
+from .sample_fields import as_image, is_pair_sample, sample_to_dict
 
 DEFAULT_METRICS = tuple(m for m in METRIC_NAMES if m != 'silog_da2')
 UNNAMED_DATASET = 'unnamed'
@@ -97,6 +97,8 @@ class DepthMetric(BaseMetric):
                 annotations of the batch.
         """
         for sample in map(sample_to_dict, data_samples):
+            if is_pair_sample(sample):
+                continue  # DA-2K: no dense ground truth, see DA2KMetric
             min_depth, max_depth, crop = self._protocol(sample)
             mask = sample.get('gt_mask') if self.use_gt_mask else None
             errors, n_valid = evaluate_depth_map(
@@ -164,7 +166,7 @@ class DepthMetric(BaseMetric):
                 '\n' + format_table(['dataset', 'images', 'skipped'] +
                                     list(self.metrics), rows),
                 logger='current')
-        if len(groups) == 1:
+        if len(per_dataset) <= 1:
             return next(iter(per_dataset.values()), {})
         out = {
             f'{name}/{m}': v

@@ -34,3 +34,17 @@ def as_image(value: Any) -> torch.Tensor:
     """
     value = torch.as_tensor(value)
     return value.reshape(value.shape[-2:])
+
+
+def is_pair_sample(sample: Mapping) -> bool:
+    """Whether a sample carries ordinal point pairs (DA-2K) to evaluate.
+
+    Pair samples have no dense ground truth; dense samples have no pairs
+    (or an empty (0, 4) array). One evaluator list can then hold both
+    ``DepthMetric`` and ``DA2KMetric``: each takes its own kind of sample.
+
+    Args:
+        sample (Mapping): The flat dict form of a data sample.
+    """
+    pairs = sample.get('pairs')
+    return pairs is not None and len(pairs) > 0
