@@ -79,3 +79,9 @@ def test_plane_masks_are_single_true_planes():
 
 def test_measure_fps_reports_a_rate():
     assert measure_fps(size=(24, 32), num=2) > 0
+
+
+def test_a_ray_parallel_to_a_wall_still_hits_the_room():
+    # Scene 2 at this size has a ray with an exactly zero y direction; it once gave -inf depth.
+    scene = render_scene(2, seed=0, size=(376, 1232))
+    assert np.isfinite(scene.depth).all() and scene.depth.min() > 0.3
