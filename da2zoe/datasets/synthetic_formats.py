@@ -30,7 +30,11 @@ The same scene indices are written in each format, so a test can decode any file
 - ``folder/rgb/<name>.jpg`` + ``folder/depth/<name>.png`` (16-bit mm) and ``folder_npy/rgb/<name>.jpg`` +
   ``folder_npy/depth/<name>.npy`` (float32 metres).
 - ``manifest.json``: seed, num, size, intrinsics, kitti_size, kitti_intrinsics and, per format, ``entries``
-  (scene ``index``, ``split`` and the written paths, relative to ``DIR``).
+  (scene ``index``, ``split`` and the written paths, relative to ``DIR``). Entry fields: nyu_csv ``rgb``, ``depth``
+  (train) / ``test_rgb``, ``test_depth`` (test); nyu_eigen the same plus ``focal``; sunrgbd ``image``, ``depth``,
+  ``depth_bfx``, ``intrinsics``; ibims ``name``, ``mat``, ``rgb``, ``depth``, ``mask_invalid``, ``mask_transp``,
+  ``calib``; da2k ``image``, ``key``, ``pairs``; kitti ``rgb``, ``gt`` (None for the gt-less line), ``focal``;
+  folder ``rgb``, ``depth``, ``npy_rgb``, ``npy_depth``.
 
 Splits: the last 20 % of the indices (at least one) are test, the rest train (with ``num == 1`` the scene is both).
 """
