@@ -1,1 +1,25 @@
+"""Depth datasets, their decoding rules and depth-aware transforms.
+
+``synthetic`` (the procedural test-data renderer) is not imported here: it is
+only needed by tests and ``tools/dataset_converters/make_synthetic.py``.
+"""
+from .bad_sample import BadSampleError
+from .base_depth_dataset import BaseDepthDataset
+from .da2k import DA2KDataset
+from .dataset_mix import DepthConcatDataset
+from .decoders import DEPTH_DECODERS
+from .depth_folder import DepthFolderDataset
+from .ibims import IBimsDataset
+from .kitti import KITTIDataset
+from .nyu import NYUCSVDataset, NYUSplitDataset
+from .seed_datasets import build_seed_datasets
+from .skipped_samples_hook import SkippedSamplesHook, count_skipped
+from .sunrgbd import SUNRGBDDataset
 from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'BadSampleError', 'BaseDepthDataset', 'DA2KDataset', 'DepthConcatDataset',
+    'DEPTH_DECODERS', 'DepthFolderDataset', 'IBimsDataset', 'KITTIDataset',
+    'NYUCSVDataset', 'NYUSplitDataset', 'SUNRGBDDataset',
+    'SkippedSamplesHook', 'build_seed_datasets', 'count_skipped'
+]
