@@ -1,7 +1,7 @@
 """iBims-1: the ``.mat`` release and the PNG release."""
 import glob
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Callable, List, Sequence, Union
 
 from da2zoe.registry import DATASETS
 from .base_depth_dataset import BaseDepthDataset
@@ -28,9 +28,10 @@ class IBimsDataset(BaseDepthDataset):
 
     Names come from ``imagelist.txt`` when present, else from the files.
     Validity = ``mask_invalid * mask_transp * (depth > 0)``. Evaluation:
-    0..10 m with the Eigen crop by default, as ZoeDepth / Depth Anything
-    evaluate every indoor set (so results compare with their published
-    iBims-1 numbers); pass ``eval_crop=None`` for the iBims-1 protocol.
+    0..10 m with NYU's Eigen window (``'eigen_fixed'``) by default, as
+    ZoeDepth / Depth Anything evaluate every indoor set (REFERENCE section 5:
+    results compare with their published iBims-1 numbers); pass
+    ``eval_crop=None`` for the iBims-1 protocol.
     With ``with_ibims_extras=True`` samples also carry ``ibims_edges``,
     ``ibims_planes`` (``{name: {'mask', 'params'}}``) for the boundary,
     directed-depth and planarity metrics; ``intrinsics`` come from ``calib``.
@@ -54,7 +55,7 @@ class IBimsDataset(BaseDepthDataset):
         max_depth=10.0,
         eval_min_depth=0.0,
         eval_max_depth=10.0,
-        eval_crop='eigen')
+        eval_crop='eigen_fixed')
 
     def __init__(self,
                  data_root: str,

@@ -21,7 +21,8 @@ class SUNRGBDDataset(BaseDepthDataset):
     Decoding rule ``sunrgbd_png``: the 16-bit PNG holds millimetres rotated
     left by 3 bits, metres = ``(((v >> 3) | (v << 13)) & 0xFFFF) / 1000``;
     reading ``v / 1000`` directly gives ~8x too deep. Zero is invalid.
-    Evaluation: 0..8 m (deeper is invalid), Eigen crop.
+    Evaluation: 0..8 m (deeper is invalid) with NYU's Eigen window applied
+    unscaled (``'eigen_fixed'``), as ZoeDepth evaluates every indoor set.
 
     Args:
         json_file (str): The JSON list, relative to ``data_root`` unless
@@ -43,7 +44,7 @@ class SUNRGBDDataset(BaseDepthDataset):
         max_depth=8.0,
         eval_min_depth=0.0,
         eval_max_depth=8.0,
-        eval_crop='eigen')
+        eval_crop='eigen_fixed')
 
     def __init__(self,
                  json_file: str,

@@ -1,9 +1,9 @@
 # iBims-1 (100 test images). data/ibims holds the official releases:
 # ibims1_core_mat/ (.mat, used here) or ibims1_core_raw/ (PNG; format='png').
 # Validity = mask_invalid * mask_transp * (depth > 0); evaluation 0..10 m with
-# the Eigen crop as ZoeDepth / Depth Anything report it (eval_crop=None for
-# the iBims-1 protocol). The test set carries edges, planes and calibration
-# for the boundary / planarity metrics.
+# NYU's Eigen window unscaled ('eigen_fixed') as ZoeDepth / Depth Anything
+# report it (eval_crop=None for the iBims-1 protocol). The test set carries
+# edges, planes and calibration for the boundary / planarity metrics.
 dataset_type = 'IBimsDataset'
 data_root = 'data/ibims'
 crop_size = 392

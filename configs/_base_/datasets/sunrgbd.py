@@ -1,6 +1,7 @@
 # SUN RGB-D from the seed's JSON lists (tools/dataset_converters/sunrgbd_json.py
 # writes them from the official folder tree). Depth: 16-bit mm rotated left
-# by 3 bits; evaluation 0..8 m with the Eigen crop (ZoeDepth's zero-shot set).
+# by 3 bits; evaluation 0..8 m with NYU's Eigen window unscaled ('eigen_fixed',
+# as ZoeDepth evaluates this zero-shot set).
 dataset_type = 'SUNRGBDDataset'
 data_root = 'data/sunrgbd'
 crop_size = 392

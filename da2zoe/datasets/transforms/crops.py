@@ -17,8 +17,9 @@ NYU_GRID = (480, 640)
 def _scaled_window(shape: Tuple[int, int]) -> Tuple[int, int, int, int]:
     sy, sx = shape[0] / NYU_GRID[0], shape[1] / NYU_GRID[1]
     top, bottom, left, right = NYU_VALID_WINDOW
-    return (int(round(top * sy)), int(round(bottom * sy)),
-            int(round(left * sx)), int(round(right * sx)))
+    # floor(x + 0.5): halves round up, as make_synthetic.py draws the border.
+    return (int(np.floor(top * sy + 0.5)), int(np.floor(bottom * sy + 0.5)),
+            int(np.floor(left * sx + 0.5)), int(np.floor(right * sx + 0.5)))
 
 
 @TRANSFORMS.register_module()

@@ -1,7 +1,7 @@
 """Depth-aware geometric transforms: image, GT maps, pairs and intrinsics move
 together; depth and masks are only ever resampled with nearest neighbour."""
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import Sequence, Tuple, Union
 
 import cv2
 import numpy as np

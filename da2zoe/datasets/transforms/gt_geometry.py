@@ -8,7 +8,6 @@ resized. ``pairs`` are ``(r1, c1, r2, c2)`` on the GT grid.
 """
 from typing import Callable, Optional, Tuple
 
-import cv2
 import numpy as np
 
 EMPTY_PAIRS = np.zeros((0, 4), np.int64)
