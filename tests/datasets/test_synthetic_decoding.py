@@ -183,3 +183,33 @@ def test_depth_folder(synthetic_root, true_depth, scene_index, folder, scale,
         pipeline=EVAL)
     _check(dataset, lambda m: true_depth(scene_index(m['depth_path'])),
            tolerance + 1e-6)
+
+
+def test_nyu_training_pipeline_keeps_metres(synthetic_root, true_depth,
+                                            scene_index):
+    """Resize (nearest), full-size crop and flip: still the true metres."""
+    import cv2
+    pipeline = [
+        dict(type='LoadRGB'),
+        dict(type='LoadDepth'),
+        dict(type='NYUBorderCrop', mode='mask'),
+        dict(type='KeepAspectResize', min_size=70),
+        dict(type='RandomCrop', crop_size=(70, 98)),  # the whole image
+        dict(type='RandomFlip', prob=1.0),
+        dict(type='PhotoMetricAug', prob=1.0),
+        dict(type='PackDepthInputs'),
+    ]
+    dataset = NYUCSVDataset(
+        csv_file='data/nyu2_train.csv',
+        data_root=str(synthetic_root / 'nyu'),
+        pipeline=pipeline)
+    for i in range(len(dataset)):
+        out = dataset[i]
+        sample = out['data_samples']
+        assert out['inputs'].shape == (3, 70, 98) and sample.flip
+        truth = np.minimum(true_depth(scene_index(sample.depth_path)), 10)
+        truth = cv2.resize(truth, (98, 70),
+                           interpolation=cv2.INTER_NEAREST_EXACT)[:, ::-1]
+        depth, mask = sample.gt_depth[0].numpy(), sample.gt_mask[0].numpy()
+        assert mask.mean() > 0.9
+        assert np.abs(depth - truth)[mask].max() <= 10 / 255 / 2 + 1e-5
