@@ -1,1 +1,8 @@
+"""Inference API: build a model from a config and predict metric depth."""
+from .inference import init_model, inference
+from .preprocess import ImageReadError, keep_aspect_size, read_image, to_rgb
 
+__all__ = [
+    'init_model', 'inference', 'ImageReadError', 'keep_aspect_size',
+    'read_image', 'to_rgb'
+]

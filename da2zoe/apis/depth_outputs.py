@@ -1,0 +1,135 @@
+"""Files ``tools/infer.py`` writes for one depth map."""
+import os
+import os.path as osp
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+from da2zoe.utils.pointcloud import Intrinsics, depth_to_points, write_ply
+from da2zoe.visualization import colorize_depth, depth_range, draw_colorbar
+from da2zoe.visualization.colorize import valid_depth_mask
+
+PNG16_MAX = 65535
+OUTPUT_KINDS = ('png16', 'npy', 'color', 'ply')
+SUFFIXES = dict(
+    png16='_depth.png', npy='_depth.npy', color='_depth_color.png',
+    ply='_points.ply')
+
+
+def depth_to_millimetres(depth: np.ndarray) -> np.ndarray:
+    """Metres -> uint16 millimetres, rounded; 0 = invalid, 65535 = clipped.
+
+    Args:
+        depth (np.ndarray): HxW metres.
+
+    Returns:
+        np.ndarray: HxW uint16.
+    """
+    depth = np.asarray(depth, dtype=np.float64)
+    valid = np.isfinite(depth) & (depth > 0)
+    mm = np.zeros(depth.shape, dtype=np.uint16)
+    # A valid depth under 0.5 mm must not become 0 (which means invalid).
+    mm[valid] = np.clip(np.round(depth[valid] * 1000.0), 1, PNG16_MAX)
+    return mm
+
+
+@dataclass
+class ColorStyle:
+    """How the colour picture is drawn.
+
+    Args:
+        vmin (float, optional): Fixed low end of the colour range; the 2nd
+            percentile of the valid depth when None.
+        vmax (float, optional): Fixed high end; the 98th percentile when
+            None.
+        cmap (str): Matplotlib colormap. Defaults to ``'turbo'``.
+        colorbar (bool): Draw the range inside the picture (it keeps the
+            input's size). Defaults to True.
+        side_by_side (bool): ``[input | depth]``, twice the input's width.
+            Defaults to False.
+    """
+
+    vmin: Optional[float] = None
+    vmax: Optional[float] = None
+    cmap: str = 'turbo'
+    colorbar: bool = True
+    side_by_side: bool = False
+
+
+def color_picture(depth: np.ndarray, image_rgb: np.ndarray,
+                  style: Optional[ColorStyle] = None) -> np.ndarray:
+    """Colourised depth at the image's size, optionally beside the image.
+
+    Args:
+        depth (np.ndarray): HxW metres.
+        image_rgb (np.ndarray): HxWx3 uint8 RGB input.
+        style (ColorStyle, optional): Range, colormap, colour bar, layout.
+            Defaults to ``ColorStyle()``.
+
+    Returns:
+        np.ndarray: HxWx3 (or Hx2Wx3 side by side) uint8 RGB.
+    """
+    style = style or ColorStyle()
+    auto_min, auto_max = depth_range(depth, valid_depth_mask(depth))
+    vmin = auto_min if style.vmin is None else style.vmin
+    vmax = auto_max if style.vmax is None else style.vmax
+    picture = colorize_depth(depth, vmin, vmax, style.cmap)
+    if style.colorbar:
+        picture = draw_colorbar(picture, vmin, vmax, style.cmap)
+    if style.side_by_side:
+        picture = np.concatenate([image_rgb, picture], axis=1)
+    return picture
+
+
+def _imwrite(path: str, image: np.ndarray) -> None:
+    if not cv2.imwrite(path, image):
+        raise OSError(f'could not write {path!r}')
+
+
+def save_outputs(out_dir: str,
+                 name: str,
+                 depth: np.ndarray,
+                 image_rgb: np.ndarray,
+                 kinds: Sequence[str],
+                 intrinsics: Optional[Intrinsics] = None,
+                 ply_binary: bool = True,
+                 style: Optional[ColorStyle] = None) -> list:
+    """Writes the chosen outputs for one image as ``<out_dir>/<name><suffix>``.
+
+    Args:
+        out_dir (str): Output folder (created).
+        name (str): Output stem.
+        depth (np.ndarray): HxW metres.
+        image_rgb (np.ndarray): HxWx3 uint8 RGB input (colours).
+        kinds (Sequence[str]): Any of ``png16`` (16-bit millimetres),
+            ``npy`` (float32 metres), ``color``, ``ply``.
+        intrinsics (tuple, optional): ``(fx, fy, cx, cy)``; needed for
+            ``ply``.
+        ply_binary (bool): Binary little-endian (True) or ASCII PLY.
+        style (ColorStyle, optional): How the ``color`` picture is drawn.
+
+    Returns:
+        list[str]: The files written.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for kind in kinds:
+        path = osp.join(out_dir, name + SUFFIXES[kind])
+        if kind == 'png16':
+            _imwrite(path, depth_to_millimetres(depth))
+        elif kind == 'npy':
+            np.save(path, np.asarray(depth, dtype=np.float32))
+        elif kind == 'color':
+            picture = color_picture(depth, image_rgb, style)
+            _imwrite(path, np.ascontiguousarray(picture[..., ::-1]))
+        elif kind == 'ply':
+            if intrinsics is None:
+                raise ValueError('ply output needs intrinsics')
+            points, kept = depth_to_points(depth, intrinsics)
+            write_ply(path, points, image_rgb[kept], binary=ply_binary)
+        else:
+            raise ValueError(f'unknown output kind {kind!r}')
+        written.append(path)
+    return written

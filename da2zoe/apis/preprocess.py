@@ -1,0 +1,129 @@
+"""Reading images and resizing them the way Depth Anything V2 infers."""
+import math
+import os
+from typing import Tuple, Union
+
+import cv2
+import numpy as np
+import torch
+
+PATCH_SIZE = 14
+
+ImageLike = Union[str, os.PathLike, np.ndarray]
+
+
+class ImageReadError(OSError):
+    """An input image is missing or cannot be decoded."""
+
+
+def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
+    """Reads an image file as OpenCV does: HxWx3 uint8 BGR.
+
+    The bytes are decoded with ``cv2.imdecode`` so non-ASCII paths work.
+
+    Args:
+        path (str | os.PathLike): Image file.
+
+    Returns:
+        np.ndarray: HxWx3 uint8 BGR image.
+
+    Raises:
+        ImageReadError: If the file does not exist or is not a decodable
+            image; the message names the path.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ImageReadError(f'Cannot read image {path!r}: no such file')
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise ImageReadError(
+            f'Cannot read image {path!r}: OpenCV cannot decode it')
+    return image
+
+
+def to_rgb(image: ImageLike, rgb: bool = False) -> np.ndarray:
+    """Turns a path or an array into an HxWx3 uint8 RGB array.
+
+    Args:
+        image (str | os.PathLike | np.ndarray): A file (read as BGR), or an
+            HxW / HxWx3 / HxWx4 uint8 array. A 4th (alpha) channel is
+            dropped; a grey image is repeated over three channels.
+        rgb (bool): Arrays are already RGB. Defaults to False (BGR, as
+            ``cv2.imread`` returns). Files are always decoded correctly.
+
+    Returns:
+        np.ndarray: HxWx3 uint8 RGB.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return cv2.cvtColor(read_image(image), cv2.COLOR_BGR2RGB)
+    if not isinstance(image, np.ndarray):
+        raise TypeError('expected an image path or a numpy array, got '
+                        f'{type(image).__name__}')
+    if image.dtype != np.uint8:
+        raise TypeError(f'expected a uint8 image, got dtype {image.dtype}')
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(f'expected an HxW, HxWx3 or HxWx4 image, got shape '
+                         f'{image.shape}')
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
+    image = image[..., :3]
+    return np.ascontiguousarray(image if rgb else image[..., ::-1])
+
+
+def _multiple_of_patch(value: float, min_value: int) -> int:
+    """Nearest multiple of the patch size, rounded up if below ``min_value``.
+
+    ``np.round`` rounds halves to even, as the reference does.
+    """
+    rounded = int(np.round(value / PATCH_SIZE) * PATCH_SIZE)
+    if rounded < min_value:
+        rounded = math.ceil(value / PATCH_SIZE) * PATCH_SIZE
+    return rounded
+
+
+def keep_aspect_size(height: int, width: int,
+                     input_size: int) -> Tuple[int, int]:
+    """The network input size for an image, by DA-V2's inference rule.
+
+    The image is scaled so its shorter side reaches ``input_size`` (the
+    aspect ratio kept), then each side is rounded to the nearest multiple of
+    14, or rounded up when rounding falls below ``input_size``.
+
+    Args:
+        height (int): Image height.
+        width (int): Image width.
+        input_size (int): Lower bound for both sides (518 in DA-V2).
+
+    Returns:
+        tuple[int, int]: ``(new_height, new_width)``, multiples of 14.
+    """
+    if input_size <= 0:
+        raise ValueError(f'input_size must be positive, got {input_size}')
+    scale = max(input_size / height, input_size / width)
+    return (_multiple_of_patch(scale * height, input_size),
+            _multiple_of_patch(scale * width, input_size))
+
+
+def resize_for_network(image_rgb: np.ndarray,
+                       size: Tuple[int, int]) -> torch.Tensor:
+    """Bicubic resize to ``size`` as a float (3, H, W) tensor in [0, 255].
+
+    Resizing the float image (as DA-V2 does, after dividing by 255) keeps
+    the bicubic overshoot that a uint8 resize would clip; the data
+    preprocessor's ``/ 255`` and normalisation then apply unchanged.
+
+    Args:
+        image_rgb (np.ndarray): HxWx3 uint8 RGB.
+        size (tuple[int, int]): ``(height, width)``.
+
+    Returns:
+        torch.Tensor: (3, height, width) float32.
+    """
+    image = image_rgb.astype(np.float32)
+    if image.shape[:2] != tuple(size):
+        image = cv2.resize(
+            image, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))

@@ -1,0 +1,186 @@
+"""Metric depth for images, folders, globs and videos.
+
+``python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [options]``
+
+For every input picture (video frames are named ``<stem>_<frame:06d>``) it
+writes, as chosen with ``--save``:
+
+- ``png16``: ``<name>_depth.png``, 16-bit millimetres (rounded, clipped to
+  65535; 0 means invalid);
+- ``npy``: ``<name>_depth.npy``, float32 metres;
+- ``color``: ``<name>_depth_color.png``, colourised depth at the input's size
+  with the range drawn inside (``--side-by-side``: input and depth, twice the
+  width);
+- ``ply``: ``<name>_points.ply``, the coloured point cloud (needs
+  ``--intrinsics`` or ``--hfov``; see :mod:`da2zoe.utils.pointcloud` for
+  the pixel convention).
+
+Unreadable inputs are reported and skipped; the exit status is 1 only when
+nothing could be processed.
+"""
+import argparse
+import os.path as osp
+import sys
+import time
+from typing import List
+
+import cv2
+import torch
+from mmengine.config import DictAction
+from tqdm import tqdm
+
+from da2zoe.apis import init_model, inference
+from da2zoe.apis.depth_outputs import OUTPUT_KINDS, ColorStyle, save_outputs
+from da2zoe.apis.sources import (Frame, collect_sources, count_frames,
+                                 iter_frames)
+from da2zoe.utils.pointcloud import intrinsics_from_hfov
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Predict metric depth for images, folders, globs or '
+        'videos')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint (any layout)')
+    parser.add_argument(
+        'input', help='an image, a folder, a glob pattern or a video')
+    parser.add_argument(
+        '--out-dir', default='work_dirs/infer', help='output folder')
+    parser.add_argument(
+        '--save', nargs='+', choices=OUTPUT_KINDS, default=['png16', 'color'],
+        help='outputs per image (default: png16 color)')
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--input-size', type=int,
+        help='lower bound of the shorter side (default: config infer_size '
+        'or 518)')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument(
+        '--flip', action='store_true', help='horizontal-flip TTA')
+    parser.add_argument(
+        '--bf16', action='store_true', help='bfloat16 autocast')
+    parser.add_argument('--vmin', type=float, help='colour range low end (m)')
+    parser.add_argument('--vmax', type=float, help='colour range high end (m)')
+    parser.add_argument('--cmap', default='turbo', help='matplotlib colormap')
+    parser.add_argument(
+        '--side-by-side', action='store_true',
+        help='colour picture = [input | depth]')
+    parser.add_argument(
+        '--no-colorbar', action='store_true', help='no colour bar')
+    parser.add_argument(
+        '--intrinsics', nargs=4, type=float, metavar=('FX', 'FY', 'CX', 'CY'),
+        help='pinhole intrinsics of the input images, in pixels')
+    parser.add_argument(
+        '--hfov', type=float,
+        help='horizontal field of view in degrees (principal point at the '
+        'image centre), instead of --intrinsics')
+    parser.add_argument(
+        '--ply-format', choices=('binary', 'ascii'), default='binary')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys')
+    args = parser.parse_args(argv)
+    if 'ply' in args.save and args.intrinsics is None and args.hfov is None:
+        parser.error('--save ply needs --intrinsics FX FY CX CY or --hfov DEG')
+    if args.intrinsics is not None and args.hfov is not None:
+        parser.error('give --intrinsics or --hfov, not both')
+    return args
+
+
+class Runner:
+    """Runs batches of frames through the model and writes their outputs."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.model = init_model(args.config, args.checkpoint, args.device,
+                                args.cfg_options)
+        self.style = ColorStyle(args.vmin, args.vmax, args.cmap,
+                                not args.no_colorbar, args.side_by_side)
+        self.used_names = set()
+        self.done = 0
+        self.failed: List[str] = []
+
+    def _intrinsics(self, height: int, width: int):
+        if self.args.intrinsics is not None:
+            return tuple(self.args.intrinsics)
+        if self.args.hfov is not None:
+            return intrinsics_from_hfov(self.args.hfov, height, width)
+        return None
+
+    def _unique(self, name: str) -> str:
+        """Keeps two inputs with the same stem from overwriting each other."""
+        candidate, n = name, 1
+        while candidate in self.used_names:
+            candidate, n = f'{name}_{n}', n + 1
+        self.used_names.add(candidate)
+        return candidate
+
+    def fail(self, frame: Frame, reason: str) -> None:
+        self.failed.append(frame.source)
+        tqdm.write(f'skipped {frame.name}: {reason}', file=sys.stderr)
+
+    def run_batch(self, frames: List[Frame]) -> None:
+        args = self.args
+        try:
+            depths = inference(
+                self.model, [frame.image for frame in frames],
+                input_size=args.input_size,
+                flip=True if args.flip else None,
+                dtype=torch.bfloat16 if args.bf16 else None,
+                batch_size=args.batch_size)
+        except Exception as err:  # one bad batch must not stop the run
+            for frame in frames:
+                self.fail(frame, f'inference failed: {err}')
+            return
+        for frame, depth in zip(frames, depths):
+            rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+            try:
+                save_outputs(
+                    args.out_dir, self._unique(frame.name), depth, rgb,
+                    args.save, self._intrinsics(*depth.shape),
+                    ply_binary=args.ply_format == 'binary', style=self.style)
+                self.done += 1
+            except OSError as err:
+                self.fail(frame, f'could not write outputs: {err}')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        sources = collect_sources(args.input)
+    except FileNotFoundError as err:
+        print(err, file=sys.stderr)
+        return 1
+    if not sources:
+        print(f'No images or videos found in {args.input!r}', file=sys.stderr)
+        return 1
+    runner = Runner(args)
+    start = time.perf_counter()
+    batch: List[Frame] = []
+    with tqdm(total=count_frames(sources), unit='img') as progress:
+        for frame in iter_frames(sources):
+            if frame.image is None:
+                runner.fail(frame, frame.error)
+                progress.update(1)
+                continue
+            batch.append(frame)
+            if len(batch) == args.batch_size:
+                runner.run_batch(batch)
+                progress.update(len(batch))
+                batch = []
+        if batch:
+            runner.run_batch(batch)
+            progress.update(len(batch))
+    elapsed = time.perf_counter() - start
+    per_image = elapsed / max(runner.done, 1)
+    print(f'done {runner.done}, failed {len(runner.failed)}, '
+          f'{per_image:.3f} s/image ({elapsed:.1f} s in all); outputs in '
+          f'{osp.abspath(args.out_dir)}')
+    for source in runner.failed:
+        print(f'  failed: {source}')
+    return 0 if runner.done else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
