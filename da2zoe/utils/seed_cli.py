@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from da2zoe.utils.size import check_multiple_of_14
+
 ENCODERS = ('vits', 'vitb', 'vitl', 'vitg')
 SEED_DATASETS = ('nyu', 'sunrgbd', 'ibims', 'da2k', 'kitti')
 LOSS_FLAGS = {
@@ -104,22 +106,6 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
         help='run the validation loop every epoch')
 
 
-def check_multiple_of_14(size: int, flag: str = '--target-size') -> int:
-    """Returns ``size`` or raises naming the nearest multiples of 14.
-
-    Args:
-        size (int): A crop/input side length in pixels.
-        flag (str): The flag or key to name in the error.
-    """
-    if size <= 0 or size % 14:
-        lower = max(14, size // 14 * 14)
-        upper = (size // 14 + 1) * 14
-        raise ValueError(
-            f'{flag} {size} is not a multiple of the ViT patch size 14; '
-            f'use {lower} or {upper}')
-    return size
-
-
 def _set(cfg: Config, key: str, value: Any, applied: list,
          flag: str, cfg_options: Dict[str, Any]) -> None:
     """Writes ``value`` at dotted ``key``, refusing --cfg-options clashes."""
@@ -156,27 +142,38 @@ def _pipelines(dataset: dict) -> List[list]:
 
 
 def set_train_crop_size(cfg: Config, size: int) -> int:
-    """Sets the keep-aspect resize bound and random crop to ``size``.
+    """Sets the training crop and the keep-aspect resize bound to ``size``.
+
+    Training pipelines get ``RandomCrop(crop_size=size)`` and
+    ``KeepAspectResize(min_size=size)``; evaluation pipelines get the same
+    resize bound so the model sees the scale it was trained at.
 
     Args:
         cfg (Config): The config, modified in place.
         size (int): The crop side, a multiple of 14.
 
     Returns:
-        int: How many transforms were changed.
+        int: How many training transforms were changed.
     """
     changed = 0
-    pipelines = [cfg.get('train_pipeline', [])]
-    pipelines += _pipelines(cfg.train_dataloader.dataset)
-    for pipeline in pipelines:
+    train = [cfg.get('train_pipeline') or []]
+    train += _pipelines(cfg.train_dataloader.dataset)
+    evaluation = [cfg.get('test_pipeline') or []]
+    for loader in ('val_dataloader', 'test_dataloader'):
+        if cfg.get(loader) is not None:
+            evaluation += _pipelines(cfg[loader].dataset)
+    for pipeline in train:
         for transform in pipeline:
-            if transform.get('type') == 'RandomDepthCrop':
-                transform['crop_size'] = (size, size)
+            if transform.get('type') == 'RandomCrop':
+                transform['crop_size'] = size
                 changed += 1
-            elif transform.get('type') == 'KeepAspectResize' and \
-                    transform.get('keep_for_train', True):
+            elif transform.get('type') == 'KeepAspectResize':
                 transform['min_size'] = size
                 changed += 1
+    for pipeline in evaluation:
+        for transform in pipeline:
+            if transform.get('type') == 'KeepAspectResize':
+                transform['min_size'] = size
     return changed
 
 
@@ -261,11 +258,11 @@ def apply_seed_arguments(cfg: Config,
                     args.num_workers)
                 cfg[loader]['persistent_workers'] = args.num_workers > 0
     if args.target_size is not None:
-        check_multiple_of_14(args.target_size)
+        check_multiple_of_14(args.target_size, '--target-size')
         if set_train_crop_size(cfg, args.target_size) == 0:
             raise ConfigConflictError(
                 f'--target-size {args.target_size}: {config_path} has no '
-                'RandomDepthCrop/KeepAspectResize in its training pipeline')
+                'RandomCrop/KeepAspectResize in its training pipeline')
         applied.append(('--target-size', 'train crop', args.target_size))
 
     if args.save_dir is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SIZE = (96, 128)
 KITTI_SIZE = (360, 1224)  # just above the 352x1216 KB crop
 NUM = 5
