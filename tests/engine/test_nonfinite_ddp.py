@@ -1,0 +1,63 @@
+"""Under DDP (2 CPU processes, gloo) every rank skips the iteration in which
+one rank's loss is NaN, and nobody deadlocks."""
+import math
+import multiprocessing as mp
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from da2zoe.engine import DepthOptimWrapper
+
+
+def _worker(rank, store, queue):
+    dist.init_process_group(
+        'gloo', init_method='file://' + store, rank=rank, world_size=2)
+    try:
+        torch.manual_seed(0)
+        model = DDP(torch.nn.Linear(4, 1))
+        wrapper = DepthOptimWrapper(
+            torch.optim.SGD(model.parameters(), lr=0.1),
+            clip_grad=dict(max_norm=10.0))
+        x = torch.ones(2, 4) * (rank + 1)
+        rows = []
+        for step in range(3):
+            with wrapper.optim_context(model):
+                loss = model(x).sum()
+            if step == 1 and rank == 1:
+                loss = loss * float('nan')
+            wrapper.update_params(loss)
+            rows.append(
+                (wrapper.last_step_skipped, model.module.weight.sum().item()))
+        queue.put((rank, rows))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_all_ranks_skip_together(tmp_path):
+    # fork: the children reuse this process's imports (fast start-up)
+    ctx = mp.get_context('fork')
+    queue = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_worker, args=(rank, str(tmp_path / 'store'), queue))
+        for rank in range(2)
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        results = dict(queue.get(timeout=60) for _ in procs)
+        for proc in procs:
+            proc.join(timeout=30)
+            assert proc.exitcode == 0
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+    rank0, rank1 = results[0], results[1]
+    assert [r[0] for r in rank0] == [False, True, False]
+    assert [r[0] for r in rank1] == [False, True, False]
+    # identical, finite weights on both ranks; unchanged by the skipped step
+    assert rank0 == rank1
+    assert rank0[1][1] == rank0[0][1]
+    assert math.isfinite(rank0[2][1]) and rank0[2][1] != rank0[1][1]
