@@ -88,6 +88,26 @@ def test_amp_state_dict_round_trip():
     amp.load_state_dict(dict(state, loss_scaler={'scale': 8.0}))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_fp16_on_cuda_uses_grad_scaler():
+    model = ToyDepther().cuda()
+    amp = _wrapper(
+        model,
+        DepthAmpOptimWrapper,
+        dtype='float16',
+        clip_grad=dict(max_norm=1.0))
+    assert amp.device_type == 'cuda' and amp.loss_scaler is not None
+    with amp.optim_context(model):
+        pred = model(_batch().cuda())
+        loss = pred.float().pow(2).mean()
+    assert pred.dtype == torch.float16 and loss.dtype == torch.float32
+    amp.update_params(loss)
+    assert not amp.last_step_skipped
+    state = amp.state_dict()
+    assert 'loss_scaler' in state
+    amp.load_state_dict(state)
+
+
 # Non-finite guard ---------------------------------------------------------
 
 
