@@ -114,9 +114,9 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.out_dir:
         hooks.append(dict(type='PredictionWriterHook', out_dir=args.out_dir))
     if args.show_dir:
-        hooks.append(
-            dict(type='DepthVisualizationHook', draw=True,
-                 test_out_dir=args.show_dir, interval=1))
+        cfg.setdefault('default_hooks', dict())['visualization'] = dict(
+            type='DepthVisualizationHook', draw=True,
+            test_out_dir=args.show_dir, interval=1)
     return cfg
 
 

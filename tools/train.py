@@ -36,7 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--amp-dtype',
         choices=('auto', 'bfloat16', 'float16'),
         default='auto',
-        help='autocast dtype with --amp (auto: bf16 on CPU, fp16 on GPU)')
+        help='autocast dtype with --amp (auto: bf16 on CPUs and on GPUs '
+        'that support it, fp16 with loss scaling otherwise)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

@@ -13,16 +13,26 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
+    # checkpoint_latest.pth every epoch, checkpoint_epoch_N.pth, and
+    # checkpoint_best.pth by save_best; atomic writes, safe loading.
+    checkpoint=dict(type='DepthCheckpointHook', interval=1, save_best=None),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Image | GT | prediction | error panels to TensorBoard.
+    visualization=dict(type='DepthVisualizationHook', interval=500),
 )
+custom_hooks = [
+    # A non-finite loss skips the update; this logs the batch's files.
+    dict(type='NonFiniteLossHook'),
+    # Bad samples skipped by the datasets, counted per epoch.
+    dict(type='SkippedSamplesHook'),
+]
 
 vis_backends = [
     dict(type='LocalVisBackend'),
     dict(type='TensorboardVisBackend'),
 ]
 visualizer = dict(
-    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+    type='DepthVisualizer', vis_backends=vis_backends, name='visualizer')
 
 log_processor = dict(by_epoch=True, window_size=10)
 log_level = 'INFO'

@@ -53,6 +53,10 @@ def load_checkpoint_file(path: str | os.PathLike) -> Any:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'No checkpoint file {path!r}')
+    # Our own training checkpoints hold a few more types (message hub
+    # buffers, numpy scalars): the engine's explicit allow list admits them.
+    from da2zoe.engine.checkpoint_io import register_checkpoint_safe_globals
+    register_checkpoint_safe_globals()
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as err:

@@ -4,20 +4,10 @@ import os.path as osp
 from typing import Optional, Sequence
 
 import cv2
-import numpy as np
 from mmengine.hooks import Hook
 
+from da2zoe.apis.depth_outputs import depth_to_millimetres
 from da2zoe.registry import HOOKS
-
-
-def depth_to_png16(depth: np.ndarray) -> np.ndarray:
-    """Metres -> uint16 millimetres (0 = invalid, clipped at 65.535 m).
-
-    Args:
-        depth (np.ndarray): (H, W) float metres.
-    """
-    depth = np.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0)
-    return np.clip(np.round(depth * 1000.0), 0, 65535).astype(np.uint16)
 
 
 @HOOKS.register_module()
@@ -53,4 +43,4 @@ class PredictionWriterHook(Hook):
                             osp.splitext(rel)[0] + '.png')
             os.makedirs(osp.dirname(path), exist_ok=True)
             depth = sample.pred_depth.squeeze(0).float().cpu().numpy()
-            cv2.imwrite(path, depth_to_png16(depth))
+            cv2.imwrite(path, depth_to_millimetres(depth))
