@@ -21,6 +21,8 @@ default_hooks = dict(
     visualization=dict(type='DepthVisualizationHook', interval=500),
 )
 custom_hooks = [
+    # Augmentations seeded per epoch: resuming reproduces the same batches.
+    dict(type='EpochSeedHook'),
     # A non-finite loss skips the update; this logs the batch's files.
     dict(type='NonFiniteLossHook'),
     # Bad samples skipped by the datasets, counted per epoch.

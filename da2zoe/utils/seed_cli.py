@@ -344,15 +344,55 @@ def _apply_data(cfg: Config, args: argparse.Namespace, put) -> None:
         ratios=args.dataset_ratios,
         test_mode=False)
     put('--datasets', 'train_dataloader.dataset', dataset)
-    if cfg.get('val_dataloader') is not None and cfg.get(
-            'test_pipeline') is not None:
-        val_names = [n for n in args.datasets if n != 'da2k']
-        if val_names:
-            val = build_seed_datasets(
-                val_names,
-                given,
-                pipeline=copy.deepcopy(cfg.test_pipeline),
-                use_bfx_depth=bool(args.use_bfx_depth),
-                ratios=None,
-                test_mode=True)
-            put('--datasets', 'val_dataloader.dataset', val)
+    if cfg.get('val_dataloader') is None or cfg.get('test_pipeline') is None:
+        return
+    val_paths = held_out_paths(given)
+    val_names = [n for n in args.datasets if n != 'da2k' and all(
+        val_paths.get(k) for k in _required_flags(n))]
+    if val_names:
+        val = build_seed_datasets(
+            val_names,
+            val_paths,
+            pipeline=copy.deepcopy(cfg.test_pipeline),
+            use_bfx_depth=bool(args.use_bfx_depth),
+            ratios=None,
+            test_mode=True)
+        put('--datasets', 'val_dataloader.dataset', val)
+
+
+def _required_flags(name: str) -> tuple:
+    from da2zoe.datasets.seed_datasets import SEED_DATASETS as TABLE
+    return TABLE[name][2]
+
+
+def held_out_paths(paths: Dict[str, str]) -> Dict[str, str]:
+    """Evaluation lists next to the training lists the seed flags name.
+
+    The seed's flags name training lists only. For validation, a list whose
+    file name says ``train`` is swapped for its ``test`` (or ``val``)
+    sibling when that file exists (``nyu2_train.csv`` -> ``nyu2_test.csv``,
+    ``sunrgbd_train.json`` -> ``sunrgbd_test.json``); a dataset without one
+    is left out of validation rather than validated on its training data.
+    Roots (``--*-root``) are kept. iBims-1 is a test set: its root is kept.
+
+    Args:
+        paths (dict): Seed path flags (``nyu_csv``, ``nyu_root``, ...).
+
+    Returns:
+        dict: The paths to validate on.
+    """
+    import os.path as osp
+    held_out = {}
+    for key, value in paths.items():
+        if key.endswith('_root') or key == 'da2k_annotation':
+            held_out[key] = value
+            continue
+        folder, name = osp.split(value)
+        root = paths.get(key.rsplit('_', 1)[0] + '_root', '')
+        for word in ('test', 'val'):
+            candidate = osp.join(folder, name.replace('train', word))
+            if 'train' in name and (osp.isfile(candidate) or osp.isfile(
+                    osp.join(root, candidate))):
+                held_out[key] = candidate
+                break
+    return held_out
