@@ -1,0 +1,179 @@
+"""tools/analysis_tools/benchmark.py and da2zoe.utils.benchmark, on a tiny
+model: functional checks only, no timing assertions."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from da2zoe.models.backbones.attention import Attention
+from da2zoe.utils import benchmark as bm
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOL = ROOT / 'tools' / 'analysis_tools' / 'benchmark.py'
+
+TINY_MODEL = """
+model = dict(
+    type='MetricDepther',
+    data_preprocessor=dict(type='DepthDataPreprocessor', size_divisor=14),
+    backbone=dict(type='DINOv2', frozen=True, out_indices=(0, 1, 2, 3),
+                  arch=dict(embed_dims=32, num_layers=4, num_heads=2)),
+    neck=[dict(type='TokenAdapter', in_channels=32, out_channels=16),
+          dict(type='PyramidFusion', in_channels=16, channels=16,
+               final_channels=8)],
+    head=dict(type='ZoeDepthHead', bottleneck_channels=16, level_channels=16,
+              final_channels=8, n_bins=8, bin_embedding_dim=16,
+              seed_mlp_dim=16, projector_mlp_dim=16, attractor_mlp_dim=16),
+    losses=[dict(type='SILogLoss'), dict(type='GradL1Loss', loss_weight=0.5)],
+)
+"""
+
+TINY_DATA = """
+default_scope = 'da2zoe'
+train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(type='NYUCSVDataset', data_root={root!r},
+                 csv_file='data/nyu2_train.csv',
+                 pipeline=[dict(type='LoadRGB'), dict(type='LoadDepth'),
+                           dict(type='RandomCrop', crop_size=42),
+                           dict(type='PackDepthInputs')]))
+"""
+
+
+@pytest.fixture(scope='module')
+def tool():
+    spec = importlib.util.spec_from_file_location('benchmark_tool', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def model_config(tmp_path):
+    path = tmp_path / 'tiny.py'
+    path.write_text(TINY_MODEL)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def data_config(tmp_path_factory):
+    from da2zoe.datasets.synthetic_formats import write_synthetic
+    root = tmp_path_factory.mktemp('synthetic')
+    write_synthetic(root, 4, 0, (56, 70), ['nyu_csv'])
+    path = root / 'tiny_data.py'
+    path.write_text(TINY_MODEL + TINY_DATA.format(root=str(root / 'nyu')))
+    return str(path)
+
+
+def run_tool(tool, tmp_path, *argv):
+    out = tmp_path / 'result.json'
+    assert tool.main([*argv, '--json', str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+FAST = ('--size', '28', '42', '--iters', '1', '--warmup', '0',
+        '--peak-gflops', '100')
+
+
+def test_train_mode_reports_throughput_flops_and_memory(tool, tmp_path,
+                                                        model_config, capsys):
+    result = run_tool(tool, tmp_path, model_config, '--mode', 'train', *FAST)
+    assert result['mode'] == 'train' and result['batch_size'] == 2
+    assert not result['train_encoder']
+    assert result['images_per_s'] > 0 and len(result['times_s']) == 1
+    # A frozen encoder has no backward: less than 3x the forward.
+    assert 0 < result['flops_forward'] < result['flops_step'] < \
+        result['flops_step_3x_forward']
+    assert result['peak_flops'] == 100e9
+    assert result['mfu'] == pytest.approx(
+        result['flops_step'] / result['median_s'] / 100e9)
+    assert result['peak_rss_mb'] > 0
+    assert result['with_data']['images_per_s'] is None
+    assert 'train_dataloader' in result['with_data']['reason']
+    assert 'MFU' in capsys.readouterr().out
+
+
+def test_train_encoder_step_is_about_three_forwards(tool, tmp_path,
+                                                    model_config):
+    result = run_tool(tool, tmp_path, model_config, '--train-encoder',
+                      '--with-cp', *FAST)
+    assert result['train_encoder']
+    assert result['switches'] == ['train-encoder', 'with-cp']
+    ratio = result['flops_step'] / result['flops_forward']
+    # Activation checkpointing recomputes forwards: counted, above 3x.
+    assert 2.5 < ratio < 4.5
+
+
+def test_infer_mode_bf16_and_channels_last(tool, tmp_path, model_config):
+    result = run_tool(tool, tmp_path, model_config, '--mode', 'infer',
+                      '--dtype', 'bf16', '--channels-last', *FAST)
+    assert result['batch_size'] == 1 and result['dtype'] == 'bf16'
+    assert result['latency_per_image_s'] > 0
+    assert result['flops_forward_per_part']['backbone'] > 0
+    assert result['achieved_flops'] > 0
+
+
+def test_data_mode_and_training_with_the_dataloader(tool, tmp_path,
+                                                    data_config):
+    result = run_tool(tool, tmp_path, data_config, '--mode', 'data',
+                      '--data-samples', '3')
+    assert result['samples'] == 3 and result['samples_per_s_per_worker'] > 0
+    result = run_tool(tool, tmp_path, data_config, '--mode', 'train', *FAST)
+    assert result['with_data']['images_per_s'] > 0
+
+
+def test_data_mode_without_a_dataloader_says_why(tool, tmp_path,
+                                                 model_config):
+    result = run_tool(tool, tmp_path, model_config, '--mode', 'data')
+    assert 'samples_per_s_per_worker' not in result
+    assert 'train_dataloader' in result['reason']
+
+
+def test_arch_switch_sets_the_neck_width(tool, model_config):
+    args = tool.parse_args([model_config, '--arch', 'vitl'])
+    cfg = tool.load_config(args)
+    assert cfg.model.backbone.arch == 'vitl'
+    assert cfg.model.neck[0].in_channels == 1024
+
+
+def test_bad_size_is_refused(tool, model_config):
+    assert tool.main([model_config, '--size', '30', '42']) == 2
+
+
+def test_count_flops_includes_cpu_flash_attention():
+    attn = Attention(32, 2).eval()
+    x = torch.randn(2, 10, 32)
+    total, _ = bm.count_flops(lambda: attn(x))
+    linears = 2 * 2 * 10 * 32 * (3 * 32 + 32)
+    # q k^T and attn v: 2 FLOPs x batch x heads x N x N x head dims each.
+    attention = 2 * (2 * 2 * 2 * 10 * 10 * 16)
+    assert total == linears + attention
+    with FlopCounterMode(display=False) as plain:
+        attn(x)
+    # torch's own table has no CPU flash-attention formula.
+    assert plain.get_total_flops() in (linears, total)
+
+
+def test_count_flops_per_part_of_a_model():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 2))
+    total, parts = bm.count_flops(lambda: model(torch.randn(3, 4)))
+    assert total == 2 * 3 * (4 * 8 + 8 * 2)
+    assert sum(parts.values()) == total
+
+
+def test_matmul_peak_and_memory_helpers():
+    assert bm.matmul_peak_flops(torch.float32, size=64, iters=1,
+                                repeats=1) > 0
+    assert bm.median([3.0, 1.0, 2.0]) == 2.0
+    times = bm.time_calls(lambda: None, iters=3, warmup=1)
+    assert len(times) == 3 and all(t >= 0 for t in times)
+    rss, peak = bm.current_rss_bytes(), bm.peak_rss_bytes()
+    if rss is None:
+        pytest.skip('no /proc/self/status here')
+    assert peak >= rss > 0
+    if bm.reset_peak_rss():
+        assert bm.peak_rss_bytes() <= peak
