@@ -278,18 +278,39 @@ def decode_ibims_mat(results: dict) -> DecodedDepth:
             raise BadSampleError(path, f'iBims struct has no "{key}" field')
     valid = (fields['mask_invalid'] > 0) & (fields['mask_transp'] > 0)
     if 'calib' in fields:
-        set_intrinsics(results, fields['calib'])
+        set_intrinsics(results, ibims_calib_to_k(fields['calib']))
     if results.get('with_ibims_extras'):
         if 'edges' in fields:
             results['ibims_edges'] = fields['edges'] > 0
+        # Plane masks stay label maps: plane j of a type has label j + 1
+        # and matches row j of its ``_paras`` (several walls per image).
         results['ibims_planes'] = {
             name: dict(
-                mask=fields[f'mask_{name}'] > 0,
+                mask=np.asarray(fields[f'mask_{name}']).astype(np.int32),
                 params=np.array(fields.get(f'mask_{name}_paras'), np.float64)
                 if f'mask_{name}_paras' in fields else None)
             for name in IBIMS_PLANES if f'mask_{name}' in fields
         }
     return finish(fields['depth'], valid)
+
+
+def ibims_calib_to_k(calib: np.ndarray) -> np.ndarray:
+    """A standard pinhole K from iBims-1's ``calib``.
+
+    The released ``.mat`` files store MATLAB's camera matrix: the transpose
+    of K, with a 1-based principal point in the bottom row. Such a matrix is
+    transposed and the principal point moved to 0-based pixels; a matrix that
+    already is a standard K (principal point in the last column) is kept.
+
+    Args:
+        calib (np.ndarray): 3x3 (or 9 numbers, row-major).
+    """
+    k = np.asarray(calib, np.float64).reshape(3, 3).copy()
+    if k[0, 2] == 0 and k[1, 2] == 0 and (k[2, 0] != 0 or k[2, 1] != 0):
+        k = k.T.copy()
+        k[0, 2] -= 1.0
+        k[1, 2] -= 1.0
+    return k
 
 
 def set_intrinsics(results: dict, matrix: np.ndarray) -> None:
