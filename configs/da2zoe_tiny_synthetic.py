@@ -59,7 +59,7 @@ optim_wrapper = dict(
     constructor='DepthOptimWrapperConstructor',
     paramwise_cfg=dict(encoder_lr_factor=1.0),
 )
-max_epochs = 20
+max_epochs = 30
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.05, by_epoch=False, begin=0,
          end=40),
