@@ -12,6 +12,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from da2zoe.evaluation.table import format_table
 from da2zoe.utils.runner_setup import build_runner, setup_launcher
 from da2zoe.utils.seed_cli import SEED_DATASETS
 
@@ -74,6 +75,43 @@ def _test_datasets(cfg: Config, args: argparse.Namespace) -> None:
     cfg.test_evaluator = metrics
 
 
+def summary_table(metrics: dict, datasets=None) -> str:
+    """One table for the whole run: a row per dataset, a column per metric.
+
+    Args:
+        metrics (dict): The evaluators' results: ``<dataset>/<metric>`` keys
+            (several dense sets, DA-2K's ``da2k/acc``) and un-prefixed keys
+            (a single dense set, or the mean over several).
+        datasets (Sequence[str], optional): The ``--datasets`` names, to
+            name the row of a single dense set.
+
+    Returns:
+        str: The table (per-scene DA-2K accuracies are left to the log).
+    """
+    rows, columns = {}, []
+    for key, value in metrics.items():
+        name, _, metric = key.rpartition('/')
+        if metric.startswith('acc_'):
+            continue  # DA-2K per scene: in DA2KMetric's own table
+        rows.setdefault(name, {})[metric] = value
+        if metric not in columns:
+            columns.append(metric)
+    plain = rows.pop('', None)
+    if plain:
+        if any(name != 'da2k' for name in rows):
+            rows['mean'] = plain  # several dense sets: mean over datasets
+        else:
+            dense = [d for d in datasets or () if d != 'da2k']
+            rows[dense[0] if len(dense) == 1 else 'test'] = plain
+    order = list(datasets or ()) + ['test', 'mean']
+    names = sorted(rows, key=lambda n: order.index(n) if n in order else
+                   len(datasets or ()))
+    rows = {name: rows[name] for name in names}
+    table = [[name] + [values.get(m, '-') for m in columns]
+             for name, values in rows.items()]
+    return format_table(['dataset'] + columns, table)
+
+
 def build_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -133,6 +171,8 @@ def main(argv=None) -> int:
     load_pretrained(runner.model.module if hasattr(runner.model, 'module')
                     else runner.model, args.checkpoint, logger=runner.logger)
     metrics = runner.test()
+    if runner.rank == 0 and metrics:
+        runner.logger.info('\n' + summary_table(metrics, args.datasets))
     if args.out_json and runner.rank == 0:
         os.makedirs(osp.dirname(osp.abspath(args.out_json)), exist_ok=True)
         with open(args.out_json, 'w') as f:

@@ -27,6 +27,32 @@ def resolve_dist_backend(cfg: Config) -> str:
     return backend
 
 
+def unpad_eval_samplers(cfg: Config) -> None:
+    """Evaluates every sample exactly once under distributed runs.
+
+    MMEngine's ``DefaultSampler`` pads each rank's share with duplicates
+    (``round_up=True``) and ``collect_results`` truncates the gathered
+    results to the dataset size to drop them again. That only works when a
+    metric stores exactly one result per sample: ``DepthMetric`` skips
+    DA-2K samples and ``DA2KMetric`` skips dense ones, so with several
+    datasets the duplicates survived (e.g. DA-2K pairs counted twice). The
+    validation and test samplers therefore do not pad (ranks may get one
+    sample less; evaluation loops need no collective per iteration). A
+    sampler config that sets ``round_up`` itself is left alone.
+
+    Args:
+        cfg (Config): The config, modified in place.
+    """
+    for key in ('val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        if not loader:
+            continue
+        sampler = loader.get('sampler')
+        if isinstance(sampler, dict) and sampler.get('type') in (
+                'DefaultSampler', 'mmengine.DefaultSampler'):
+            sampler.setdefault('round_up', False)
+
+
 def setup_launcher(cfg: Config) -> None:
     """Prepares distributed training, including CPU-only machines.
 
@@ -34,19 +60,31 @@ def setup_launcher(cfg: Config) -> None:
     DDP wrapper passes ``device_ids=[LOCAL_RANK]``; both fail without a GPU.
     On a CPU-only machine the gloo process group is therefore initialised
     here, before the Runner (which then skips its own initialisation), and
-    DDP is built with ``device_ids=None``.
+    DDP is built with ``device_ids=None``. Unused-parameter detection is
+    on by default, and evaluation samplers do not pad
+    (:func:`unpad_eval_samplers`).
 
     Args:
         cfg (Config): The config, modified in place.
     """
     backend = resolve_dist_backend(cfg)
+    unpad_eval_samplers(cfg)
     if cfg.get('launcher', 'none') == 'none':
         return
+    # DINOv2's ``mask_token`` is kept for checkpoint compatibility but never
+    # used in the forward pass: with a trained encoder, DDP without unused
+    # parameter detection stops at the second iteration ("Expected to have
+    # finished reduction in the prior iteration"). Detection is on unless
+    # the config says otherwise (top-level ``find_unused_parameters``, read
+    # by MMEngine when ``model_wrapper_cfg`` is not set).
+    if cfg.get('find_unused_parameters') is None:
+        cfg.find_unused_parameters = True
     if backend == 'gloo' and not torch.cuda.is_available():
         if not dist.is_initialized():
             dist.init_process_group(backend='gloo')
         wrapper = cfg.get('model_wrapper_cfg') or dict(
-            type='MMDistributedDataParallel')
+            type='MMDistributedDataParallel',
+            find_unused_parameters=cfg.find_unused_parameters)
         wrapper['device_ids'] = None
         wrapper.setdefault('broadcast_buffers', False)
         cfg.model_wrapper_cfg = wrapper
