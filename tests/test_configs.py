@@ -32,6 +32,8 @@ def shrink_model(model_cfg: dict) -> dict:
     """The same model with a 64-wide, 4-block ViT encoder."""
     model_cfg.backbone.arch = dict(TINY_ARCH)
     model_cfg.backbone.pop('init_cfg', None)
+    if isinstance(model_cfg.backbone.get('out_indices'), (list, tuple)):
+        model_cfg.backbone.pop('out_indices')  # blocks of the full encoder
     model_cfg.pop('pretrained', None)
     necks = model_cfg.neck if isinstance(model_cfg.neck, list) else \
         [model_cfg.neck]

@@ -87,7 +87,8 @@ def predicted_depth(checkpoint: Path, root: Path, flip: bool) -> tuple:
         dataset = DATASETS.build(dataset_cfg)
         with torch.no_grad():
             sample = model.test_step(pseudo_collate([dataset[0]]))[0]
-    name = Path(sample.metainfo['img_path']).stem + '.png'
+    img_path = Path(sample.metainfo['img_path'])
+    name = Path(img_path.parent.name) / (img_path.stem + '.png')
     return name, sample.pred_depth.squeeze(0).numpy()
 
 

@@ -36,8 +36,10 @@ class PredictionWriterHook(Hook):
             meta = sample.metainfo
             img_path = meta.get('img_path', f'{batch_idx:06d}.png')
             root = meta.get('data_root')
-            rel = osp.relpath(img_path, root) if root else \
-                osp.basename(img_path)
+            # Without the root, keep the parent folder: DA-2K and SUN RGB-D
+            # reuse file names across scenes.
+            rel = osp.relpath(img_path, root) if root else osp.join(
+                osp.basename(osp.dirname(img_path)), osp.basename(img_path))
             dataset = meta.get('dataset_name') or 'dataset'
             path = osp.join(self.out_dir, dataset,
                             osp.splitext(rel)[0] + '.png')
