@@ -21,7 +21,7 @@ TINY_ARCH = dict(embed_dims=64, num_layers=4, num_heads=2)
 
 # data_root of a dataset config -> folder of the synthetic layout
 SYNTHETIC_FOLDERS = {
-    'data/nyu': 'nyu', 'data/synthetic/nyu': 'nyu',
+    'data/nyu': 'nyu', 'data/synthetic/nyu': 'nyu', 'data/demo/nyu': 'nyu',
     'data/nyu_eigen': 'nyu_eigen', 'data/sunrgbd': 'sunrgbd',
     'data/ibims': 'ibims/ibims1_core_mat', 'data/da2k': 'da2k',
     'data/kitti': 'kitti', 'data/folder': 'folder',
