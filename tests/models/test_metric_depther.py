@@ -1,4 +1,7 @@
 """MetricDepther and DepthDataPreprocessor with small stand-in parts."""
+from pathlib import Path
+
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -146,3 +149,48 @@ def test_flip_tta_averages_with_the_flipped_prediction():
     expected = 0.5 * (plain(x) + plain(x.flip(-1)).flip(-1))
     torch.testing.assert_close(flip.predict_depth(x), expected)
     assert not torch.allclose(plain.predict_depth(x), expected)
+
+
+def tiny_model(frozen: bool):
+    from mmengine.config import Config
+
+    from da2zoe.registry import MODELS
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] /
+                              'configs/_base_/models/da2zoe_vits.py'))
+    cfg.model.backbone.arch = dict(embed_dims=64, num_layers=4, num_heads=2)
+    cfg.model.backbone.frozen = frozen
+    cfg.model.neck[0].in_channels = 64
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def dense_batch(model, size=(56, 70)):
+    torch.manual_seed(0)
+    samples = []
+    for _ in range(2):
+        sample = make_sample(*size)
+        sample.gt_depth = torch.rand(1, *size) * 5 + 0.5
+        samples.append(sample)
+    images = [torch.randint(0, 255, (3, *size), dtype=torch.uint8)] * 2
+    return model.data_preprocessor(dict(inputs=images, data_samples=samples))
+
+
+@pytest.mark.parametrize('frozen', [False, True])
+def test_every_trainable_parameter_gets_a_gradient(frozen):
+    model = tiny_model(frozen)
+    model.train()
+    losses = model(**dense_batch(model), mode='loss')
+    sum(losses.values()).backward()
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable
+    missing = [n for n, p in trainable.items()
+               if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing, missing
+    encoder_grads = [n for n, p in model.backbone.named_parameters()
+                     if p.grad is not None]
+    if frozen:
+        assert not encoder_grads
+        assert not model.backbone.training  # norms stay in eval mode
+    else:
+        assert 'blocks.0.attn.qkv.weight' in encoder_grads

@@ -98,7 +98,10 @@ class DINOv2(BaseModule):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
         self.pos_embed = nn.Parameter(
             torch.zeros(1, 1 + grid * grid, embed_dims))
-        self.mask_token = nn.Parameter(torch.zeros(1, embed_dims))
+        # In every DINOv2 checkpoint but unused for depth: not trained, so
+        # DDP sees no parameter without a gradient.
+        self.mask_token = nn.Parameter(
+            torch.zeros(1, embed_dims), requires_grad=False)
         self.blocks = nn.ModuleList(
             Block(embed_dims, self.arch_settings['num_heads'],
                   self.arch_settings['mlp_ratio'],
