@@ -125,7 +125,9 @@ class DepthVisualizationHook(Hook):
         for image, sample in zip(_inputs_of(data_batch), outputs):
             path = sample.metainfo.get('img_path') or 'sample'
             stem = osp.splitext(osp.basename(str(path)))[0]
-            name = f'{self._num_tested:06d}_{stem}.png'
+            # Ranks number their samples independently: keep them apart.
+            rank = f'rank{runner.rank}_' if runner.world_size > 1 else ''
+            name = f'{rank}{self._num_tested:06d}_{stem}.png'
             self._num_tested += 1
             write_rgb(
                 osp.join(self._out_dir, name),
