@@ -126,7 +126,8 @@ class DepthVisualizationHook(Hook):
             path = sample.metainfo.get('img_path') or 'sample'
             stem = osp.splitext(osp.basename(str(path)))[0]
             # Ranks number their samples independently: keep them apart.
-            rank = f'rank{runner.rank}_' if runner.world_size > 1 else ''
+            rank = f'rank{runner.rank}_' if getattr(
+                runner, 'world_size', 1) > 1 else ''
             name = f'{rank}{self._num_tested:06d}_{stem}.png'
             self._num_tested += 1
             write_rgb(
