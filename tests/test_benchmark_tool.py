@@ -104,8 +104,10 @@ def test_train_encoder_step_is_about_three_forwards(tool, tmp_path,
     assert result['train_encoder']
     assert result['switches'] == ['train-encoder', 'with-cp']
     ratio = result['flops_step'] / result['flops_forward']
-    # Activation checkpointing recomputes forwards: counted, above 3x.
-    assert 2.5 < ratio < 4.5
+    assert 2.5 < ratio < 3.5
+    # Activation checkpointing recomputes the encoder forward: executed
+    # FLOPs are above the model FLOPs that MFU uses.
+    assert result['flops_step_executed'] > 1.05 * result['flops_step']
 
 
 def test_infer_mode_bf16_and_channels_last(tool, tmp_path, model_config):
@@ -177,3 +179,38 @@ def test_matmul_peak_and_memory_helpers():
     assert peak >= rss > 0
     if bm.reset_peak_rss():
         assert bm.peak_rss_bytes() <= peak
+
+
+def test_channels_last_switch_converts_weights_and_keeps_outputs():
+    from mmengine.config import Config
+
+    from da2zoe.registry import MODELS
+    cfg = Config.fromstring(TINY_MODEL, '.py')
+    torch.manual_seed(0)
+    plain = MODELS.build(cfg.model).eval()
+    cfg.model.data_preprocessor.channels_last = True
+    fast = MODELS.build(cfg.model).eval()
+    fast.load_state_dict(plain.state_dict())
+    conv = fast.neck[1].laterals[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    images = [torch.randint(0, 256, (3, 28, 42), dtype=torch.uint8)]
+    data = fast.data_preprocessor(dict(inputs=images))
+    assert data['inputs'].is_contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            fast(data['inputs']), plain(data['inputs'].contiguous()),
+            rtol=1e-4, atol=1e-5)
+
+
+def test_compile_switch_compiles_the_parts_in_place():
+    from mmengine.config import Config
+
+    from da2zoe.registry import MODELS
+    cfg = Config.fromstring(TINY_MODEL, '.py')
+    names = set(MODELS.build(cfg.model).state_dict())
+    cfg.model.compile = dict(dynamic=False)
+    model = MODELS.build(cfg.model)
+    for part in (model.backbone, model.neck, model.head):
+        assert part._compiled_call_impl is not None
+    assert model.losses[0]._compiled_call_impl is None
+    assert set(model.state_dict()) == names

@@ -11,6 +11,7 @@
 - :func:`time_calls`: wall-clock times of repeated calls, synchronising the
   accelerator.
 """
+import ctypes
 import os
 import statistics
 import time
@@ -176,9 +177,17 @@ def peak_rss_bytes() -> int | None:
 def reset_peak_rss() -> bool:
     """Resets ``VmHWM`` to the current RSS (Linux >= 4.0, ``clear_refs`` 5).
 
+    Freed heap memory is first handed back to the OS (glibc
+    ``malloc_trim``), so that what an earlier phase freed but the allocator
+    kept does not set the floor of the next peak.
+
     Returns:
         bool: Whether the reset worked (False without permission or /proc).
     """
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the peak may include memory kept by the allocator
     try:
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')

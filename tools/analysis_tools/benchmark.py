@@ -76,9 +76,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--with-cp', action='store_true',
                         help='activation checkpointing of the encoder blocks')
     parser.add_argument('--compile', action='store_true',
-                        help='torch.compile the backbone, neck and head')
+                        help='MetricDepther(compile=True): torch.compile the '
+                        'backbone, neck and head')
     parser.add_argument('--channels-last', action='store_true',
-                        help='channels-last inputs and convolution weights')
+                        help='DepthDataPreprocessor(channels_last=True): '
+                        'channels-last inputs and convolution weights')
     parser.add_argument('--fused-adamw', action='store_true',
                         help='AdamW(fused=True): one kernel for all tensors '
                         '(the default for-each-tensor AdamW is slow on CPU)')
@@ -117,6 +119,8 @@ def load_config(args: argparse.Namespace) -> Config:
         model.backbone.frozen = False
     if args.with_cp:
         model.backbone.with_cp = True
+    if args.compile:
+        model.compile = True
     if args.channels_last:
         model.data_preprocessor = dict(
             model.get('data_preprocessor') or dict(type='DepthDataPreprocessor'),
@@ -129,18 +133,15 @@ def build_model(cfg: Config, args: argparse.Namespace,
     """Builds the model with its own initialisation (no checkpoint loads:
     speed does not depend on the weights)."""
     cfg.model.pop('pretrained', None)
-    model = MODELS.build(cfg.model).to(device)
-    if args.channels_last:
-        model.to(memory_format=torch.channels_last)
-    return model
+    # channels_last: the preprocessor switch also converts the weights.
+    return MODELS.build(cfg.model).to(device)
 
 
-def maybe_compile(model: torch.nn.Module, args: argparse.Namespace) -> None:
-    """``torch.compile`` the parts in place (after FLOP counting, which
-    needs eager execution)."""
-    if args.compile:
-        for part in (model.backbone, model.neck, model.head):
-            part.compile()
+def eager_flops(fn) -> tuple[int, dict[str, int]]:
+    """:func:`count_flops` with compiled parts run eagerly (the counter
+    sees only eager ops)."""
+    with torch.compiler.set_stance('force_eager'):
+        return count_flops(fn)
 
 
 def synthetic_batch(model: torch.nn.Module, batch_size: int, size: tuple,
@@ -234,13 +235,22 @@ def run_train(cfg, args, model, device, dtype, result) -> None:
     result['trainable_params_m'] = sum(
         p.numel() for p in step.optimizer.param_groups[0]['params']) / 1e6
     with torch.no_grad():
-        fwd, _ = count_flops(lambda: model(inputs, mode='tensor'))
-    step_flops, per_part = count_flops(
+        fwd, _ = eager_flops(lambda: model(inputs, mode='tensor'))
+    # Model FLOPs: what the step needs, without activation-checkpointing
+    # recomputation (that is counted separately as executed FLOPs).
+    with_cp = getattr(model.backbone, 'with_cp', False)
+    model.backbone.with_cp = False
+    step_flops, per_part = eager_flops(
         lambda: step.forward_backward(inputs, samples))
+    model.backbone.with_cp = with_cp
+    executed = step_flops
+    if with_cp:
+        executed, _ = eager_flops(
+            lambda: step.forward_backward(inputs, samples))
     step.optimizer.zero_grad(set_to_none=True)
-    maybe_compile(model, args)
     result.update(
         flops_forward=fwd, flops_step=step_flops,
+        flops_step_executed=executed,
         flops_step_3x_forward=3 * fwd,
         flops_step_per_part={k: v for k, v in per_part.items() if v})
 
@@ -290,10 +300,9 @@ def run_infer(cfg, args, model, device, dtype, result) -> None:
 
     # Counted through forward() so that parts are named; x2 with flip TTA.
     with torch.no_grad(), autocast(device, dtype):
-        flops, per_part = count_flops(lambda: model(inputs, mode='tensor'))
+        flops, per_part = eager_flops(lambda: model(inputs, mode='tensor'))
     tta = 2 if model.test_cfg.get('flip', False) else 1
     flops, per_part = tta * flops, {k: tta * v for k, v in per_part.items()}
-    maybe_compile(model, args)
     result.update(flops_forward=flops,
                   flops_forward_per_part={k: v for k, v in per_part.items()})
     reset_peak_rss()
@@ -371,6 +380,9 @@ def print_table(result: dict) -> None:
             rows.append(('GFLOPs step (3x forward)',
                          f"{result['flops_step'] / 1e9:.1f} "
                          f"({result['flops_step_3x_forward'] / 1e9:.1f})"))
+            if result['flops_step_executed'] != result['flops_step']:
+                rows.append(('GFLOPs executed (recompute)',
+                             f"{result['flops_step_executed'] / 1e9:.1f}"))
             with_data = result.get('with_data', {})
             note = with_data.get('reason') or 'loader input {}x{}'.format(
                 *with_data.get('input_size', ('?', '?')))

@@ -51,6 +51,10 @@ class MetricDepther(BaseModel):
             supported layout (DA-V2, DINOv2 hub, DA-V1 metric, training or
             da2zoe checkpoints) is detected from its keys; only the parts
             this model has are loaded and the rest is reported by name.
+        compile (bool | dict): ``torch.compile`` the backbone, neck and
+            head in place; a dict holds ``torch.compile`` options, e.g.
+            ``dict(mode='max-autotune')``. The first steps of each input
+            shape compile (minutes on a CPU). Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -62,6 +66,7 @@ class MetricDepther(BaseModel):
                  data_preprocessor: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  pretrained: Optional[str] = None,
+                 compile: Union[bool, dict] = False,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='DepthDataPreprocessor')
@@ -78,6 +83,18 @@ class MetricDepther(BaseModel):
         self.losses = nn.ModuleList([_build(loss) for loss in losses])
         self.test_cfg = dict(test_cfg or {})
         self.pretrained = pretrained
+        if getattr(self.data_preprocessor, 'channels_last', False):
+            # Convolution weights in the inputs' layout: oneDNN / cuDNN then
+            # stay NHWC from the patch embedding to the head instead of
+            # reordering around every convolution (docs/benchmark.md).
+            self.to(memory_format=torch.channels_last)
+        if compile:
+            # In place (nn.Module.compile): parameter names are unchanged,
+            # so checkpoints and optimiser groups do not see the compiler.
+            # The losses stay eager (data-dependent masked indexing).
+            options = compile if isinstance(compile, dict) else {}
+            for part in (self.backbone, self.neck, self.head):
+                part.compile(**options)
 
     def init_weights(self) -> None:
         """Initialises every part, then loads ``pretrained`` if given."""
