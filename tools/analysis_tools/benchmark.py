@@ -22,9 +22,10 @@ Modes (one per process, so that the peak RSS belongs to that mode):
 FLOPs come from ``torch.utils.flop_counter.FlopCounterMode`` (1 multiply-add
 = 2 FLOPs, CPU flash attention included), counted on the step that is timed
 (a frozen encoder has no backward, so a frozen-encoder training step is less
-than 3x the forward; both figures are in the JSON). Utilisation (MFU) =
-achieved FLOP/s / the FLOP/s of a 2048^2 matmul loop in the same dtype,
-measured by the tool on this machine first. ``--dtype bf16`` runs the step
+than 3x the forward; both figures are in the JSON; activation-checkpointing
+recompute is reported apart, as executed FLOPs). Utilisation (MFU) = model
+FLOP/s / the FLOP/s of a 2048^2 matmul loop in the same dtype, measured by
+the tool on this machine first. ``--dtype bf16`` runs the step
 under ``torch.autocast(device, dtype=torch.bfloat16)``; losses stay float32.
 """
 import argparse
@@ -122,9 +123,9 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.compile:
         model.compile = True
     if args.channels_last:
-        model.data_preprocessor = dict(
-            model.get('data_preprocessor') or dict(type='DepthDataPreprocessor'),
-            channels_last=True)
+        preprocessor = model.get('data_preprocessor') or dict(
+            type='DepthDataPreprocessor')
+        model.data_preprocessor = dict(preprocessor, channels_last=True)
     return cfg
 
 
@@ -235,12 +236,12 @@ def run_train(cfg, args, model, device, dtype, result) -> None:
     result['trainable_params_m'] = sum(
         p.numel() for p in step.optimizer.param_groups[0]['params']) / 1e6
     with torch.no_grad():
-        fwd, _ = eager_flops(lambda: model(inputs, mode='tensor'))
+        fwd, fwd_parts = eager_flops(lambda: model(inputs, mode='tensor'))
     # Model FLOPs: what the step needs, without activation-checkpointing
     # recomputation (that is counted separately as executed FLOPs).
     with_cp = getattr(model.backbone, 'with_cp', False)
     model.backbone.with_cp = False
-    step_flops, per_part = eager_flops(
+    step_flops, _ = eager_flops(
         lambda: step.forward_backward(inputs, samples))
     model.backbone.with_cp = with_cp
     executed = step_flops
@@ -252,7 +253,10 @@ def run_train(cfg, args, model, device, dtype, result) -> None:
         flops_forward=fwd, flops_step=step_flops,
         flops_step_executed=executed,
         flops_step_3x_forward=3 * fwd,
-        flops_step_per_part={k: v for k, v in per_part.items() if v})
+        # Per part for the forward only: torch's module tracker attributes
+        # backward ops by the hooks that fire, not by the module that owns
+        # them, so a per-part split of the backward would mislead.
+        flops_forward_per_part=fwd_parts)
 
     reset_peak_rss()
     before = current_rss_bytes()
