@@ -18,7 +18,10 @@ class DenseDepthLoss(WeightedLoss):
     reach its mask indexing with the wrong shape; we resize in both cases.
 
     Subclasses implement :meth:`compute` and set ``min_valid``, the number of
-    valid pixels below which the loss is a graph-attached zero.
+    valid pixels below which the loss is a graph-attached zero. They select
+    valid pixels with ``torch.masked_select``: boolean indexing (``x[mask]``)
+    runs ``nonzero`` + ``index``; the three default losses, forward and
+    backward on 2x392x518, take 24 instead of 39 ms, values unchanged.
 
     Args:
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.

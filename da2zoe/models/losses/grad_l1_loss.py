@@ -64,5 +64,5 @@ class GradL1Loss(DenseDepthLoss):
             self, x: torch.Tensor,
             mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         dx, dy = forward_differences(x)
-        dx, dy = dx[mask], dy[mask]
+        dx, dy = torch.masked_select(dx, mask), torch.masked_select(dy, mask)
         return dx**2 + dy**2, torch.atan(dy / (dx + self.eps))

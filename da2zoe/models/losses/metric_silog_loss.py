@@ -39,6 +39,7 @@ class MetricSILogLoss(DenseDepthLoss):
     def compute(self, pred: torch.Tensor, target: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
         """See :meth:`DenseDepthLoss.compute`."""
-        d = (torch.log(target[mask].clamp(min=self.log_floor)) -
-             torch.log(pred[mask].clamp(min=self.log_floor)))
+        target = torch.masked_select(target, mask).clamp(min=self.log_floor)
+        pred = torch.masked_select(pred, mask).clamp(min=self.log_floor)
+        d = torch.log(target) - torch.log(pred)
         return safe_sqrt(torch.mean(d**2) - self.lambd * torch.mean(d)**2)

@@ -50,8 +50,8 @@ class SILogLoss(DenseDepthLoss):
     def compute(self, pred: torch.Tensor, target: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
         """See :meth:`DenseDepthLoss.compute`."""
-        pred = pred[mask].clamp(min=0)
-        target = target[mask].clamp(min=0)
+        pred = torch.masked_select(pred, mask).clamp(min=0)
+        target = torch.masked_select(target, mask).clamp(min=0)
         g = torch.log(pred + self.eps) - torch.log(target + self.eps)
         dg = torch.var(g) + self.beta * torch.mean(g)**2
         return self.scale * safe_sqrt(dg)
