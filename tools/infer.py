@@ -33,6 +33,7 @@ from da2zoe.apis import init_model, inference
 from da2zoe.apis.depth_outputs import OUTPUT_KINDS, ColorStyle, save_outputs
 from da2zoe.apis.sources import (Frame, collect_sources, count_frames,
                                  iter_frames)
+from da2zoe.utils.malloc import tune_malloc
 from da2zoe.utils.pointcloud import intrinsics_from_hfov
 
 
@@ -147,6 +148,7 @@ class Runner:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    tune_malloc()  # keep activation pages between steps
     try:
         sources = collect_sources(args.input)
     except FileNotFoundError as err:

@@ -13,6 +13,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 from da2zoe.evaluation.table import format_table
+from da2zoe.utils.malloc import tune_malloc
 from da2zoe.utils.runner_setup import build_runner, setup_launcher
 from da2zoe.utils.seed_cli import SEED_DATASETS
 
@@ -160,6 +161,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    tune_malloc()  # keep activation pages between steps
     try:
         cfg = build_config(args)
     except (ValueError, KeyError, FileNotFoundError) as err:

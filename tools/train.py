@@ -11,6 +11,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from da2zoe.utils.malloc import tune_malloc
 from da2zoe.utils.runner_setup import (build_runner, print_key_choices,
                                        setup_launcher)
 from da2zoe.utils.seed_cli import (ConfigConflictError, add_seed_arguments,
@@ -117,6 +118,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    tune_malloc()  # keep activation pages between steps
     try:
         cfg = build_config(args)
     except (ConfigConflictError, ValueError, FileNotFoundError) as err:

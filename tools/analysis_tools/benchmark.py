@@ -44,6 +44,7 @@ from da2zoe.utils.benchmark import (count_flops, current_rss_bytes,
                                     load_average, matmul_peak_flops, median,
                                     peak_rss_bytes, reset_peak_rss,
                                     time_calls)
+from da2zoe.utils.malloc import tune_malloc
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 MB = 1024**2
@@ -76,6 +77,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'freezes the encoder)')
     parser.add_argument('--with-cp', action='store_true',
                         help='activation checkpointing of the encoder blocks')
+    parser.add_argument('--low-precision-logits', action='store_true',
+                        help='DINOv2(low_precision_logits=True): 16-bit '
+                        'matmul attention instead of the CPU flash kernel '
+                        'where no gradient is needed (with --dtype bf16)')
     parser.add_argument('--compile', action='store_true',
                         help='MetricDepther(compile=True): torch.compile the '
                         'backbone, neck and head')
@@ -85,6 +90,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--fused-adamw', action='store_true',
                         help='AdamW(fused=True): one kernel for all tensors '
                         '(the default for-each-tensor AdamW is slow on CPU)')
+    parser.add_argument('--no-malloc-tuning', action='store_true',
+                        help='keep glibc malloc defaults (the tools raise '
+                        'its mmap / trim thresholds: da2zoe/utils/malloc.py)')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch.set_num_threads (default: torch default)')
     parser.add_argument('--device', default=None,
@@ -120,6 +128,8 @@ def load_config(args: argparse.Namespace) -> Config:
         model.backbone.frozen = False
     if args.with_cp:
         model.backbone.with_cp = True
+    if args.low_precision_logits:
+        model.backbone.low_precision_logits = True
     if args.compile:
         model.compile = True
     if args.channels_last:
@@ -375,6 +385,7 @@ def print_table(result: dict) -> None:
             ('batch x size', f"{result['batch_size']} x "
              f"{result['size'][0]}x{result['size'][1]}"),
             ('switches', ', '.join(result['switches']) or 'none'),
+            ('glibc malloc tuned', 'yes' if result['malloc_tuned'] else 'no'),
             ('median s / iter', fmt(result.get('median_s'), '.3f')),
             ('images/s', fmt(result.get('images_per_s'), '.3f')),
             ('GFLOPs forward (batch)',
@@ -419,6 +430,7 @@ def print_table(result: dict) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    malloc_tuned = False if args.no_malloc_tuning else tune_malloc()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device or (
@@ -428,14 +440,16 @@ def main(argv=None) -> int:
     switches = [name for name, on in (
         ('train-encoder', args.train_encoder), ('with-cp', args.with_cp),
         ('compile', args.compile), ('channels-last', args.channels_last),
-        ('fused-adamw', args.fused_adamw))
+        ('fused-adamw', args.fused_adamw),
+        ('low-precision-logits', args.low_precision_logits))
         if on]
     result = dict(
         config=args.config, mode=args.mode, dtype=args.dtype,
         batch_size=args.batch_size, size=list(args.size),
         arch=cfg.model.backbone.get('arch'),
         train_encoder=not cfg.model.backbone.get('frozen', False),
-        switches=switches, threads=torch.get_num_threads(),
+        switches=switches, malloc_tuned=malloc_tuned,
+        threads=torch.get_num_threads(),
         device=str(device), iters=args.iters, warmup=args.warmup,
         torch=torch.__version__, machine=platform.processor() or
         platform.machine(), load_before=load_average(),

@@ -1,6 +1,29 @@
 """Multi-head self-attention with fused qkv, computed by SDPA."""
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+def low_precision_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """Softmax attention as two matmuls in the inputs' 16-bit dtype.
+
+    The logits are rounded to the 16-bit dtype before a softmax that
+    accumulates in float32 and returns the 16-bit dtype. On CPUs without AMX
+    this is about 25 % faster than the CPU flash-attention kernel (whose
+    16-bit path is no faster than its float32 one), at about twice its error
+    when the logits are spread; it materialises the (B, heads, N, N) logits
+    (13 MB for vits at 392x518).
+
+    Args:
+        q (Tensor): Queries (B, heads, N, head_dims).
+        k (Tensor): Keys, same shape.
+        v (Tensor): Values, same shape.
+
+    Returns:
+        Tensor: (B, heads, N, head_dims).
+    """
+    logits = torch.matmul(q, k.transpose(-2, -1)).mul_(q.shape[-1]**-0.5)
+    return torch.matmul(torch.softmax(logits, dim=-1), v)
 
 
 class Attention(nn.Module):
@@ -13,17 +36,24 @@ class Attention(nn.Module):
         embed_dims (int): Token width.
         num_heads (int): Number of heads; must divide ``embed_dims``.
         qkv_bias (bool): Bias on the qkv projection. Defaults to True.
+        low_precision_logits (bool): On the CPU, when the queries are
+            bfloat16 / float16 (autocast) and need no gradient (inference, a
+            frozen encoder), use :func:`low_precision_attention` instead of
+            SDPA's flash kernel. Opt-in speed for a little accuracy; every
+            other case uses SDPA. Defaults to False.
     """
 
     def __init__(self,
                  embed_dims: int,
                  num_heads: int,
-                 qkv_bias: bool = True) -> None:
+                 qkv_bias: bool = True,
+                 low_precision_logits: bool = False) -> None:
         super().__init__()
         if embed_dims % num_heads:
             raise ValueError(f'embed_dims {embed_dims} is not divisible by '
                              f'num_heads {num_heads}')
         self.num_heads = num_heads
+        self.low_precision_logits = low_precision_logits
         self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
         self.proj = nn.Linear(embed_dims, embed_dims)
 
@@ -39,5 +69,13 @@ class Attention(nn.Module):
         B, N, D = x.shape
         qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, D // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        x = F.scaled_dot_product_attention(q, k, v)
+        if self._use_low_precision(q):
+            x = low_precision_attention(q, k, v)
+        else:
+            x = F.scaled_dot_product_attention(q, k, v)
         return self.proj(x.transpose(1, 2).reshape(B, N, D))
+
+    def _use_low_precision(self, q: Tensor) -> bool:
+        return (self.low_precision_logits and q.device.type == 'cpu'
+                and q.dtype in (torch.bfloat16, torch.float16)
+                and not q.requires_grad)

@@ -17,6 +17,8 @@ class Block(nn.Module):
         ffn_type (str): ``'mlp'`` (GELU) or ``'swiglu'``. Defaults to
             ``'mlp'``.
         layer_scale_init_value (float): Initial LayerScale. Defaults to 1.0.
+        low_precision_logits (bool): See :class:`Attention`. Defaults to
+            False.
     """
 
     def __init__(self,
@@ -24,10 +26,12 @@ class Block(nn.Module):
                  num_heads: int,
                  mlp_ratio: float = 4.0,
                  ffn_type: str = 'mlp',
-                 layer_scale_init_value: float = 1.0) -> None:
+                 layer_scale_init_value: float = 1.0,
+                 low_precision_logits: bool = False) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(embed_dims, eps=1e-6)
-        self.attn = Attention(embed_dims, num_heads)
+        self.attn = Attention(
+            embed_dims, num_heads, low_precision_logits=low_precision_logits)
         self.ls1 = LayerScale(embed_dims, layer_scale_init_value)
         self.norm2 = nn.LayerNorm(embed_dims, eps=1e-6)
         if ffn_type == 'mlp':
