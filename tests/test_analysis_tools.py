@@ -103,3 +103,23 @@ def test_print_config_applies_options(capsys):
         [VITS_CONFIG, '--cfg-options', 'model.head.max_depth=80.0'])
     text = capsys.readouterr().out
     assert 'max_depth=80.0' in text and "type='ZoeDepthHead'" in text
+
+
+def test_amp_loss_curve_compares_same_batches(synthetic_root, tmp_path):
+    tool = load_tool('analysis_tools', 'amp_loss_curve.py')
+    out = tmp_path / 'curve.json'
+    assert tool.main([
+        osp.join(ROOT, 'configs', 'da2zoe_tiny_synthetic.py'), '--steps',
+        '3', '--threads', '2', '--control-threads', '1', '--json',
+        str(out), '--work-dir', str(tmp_path / 'runs'), '--cfg-options',
+        f'train_dataloader.dataset.data_root={synthetic_root / "nyu"}'
+    ]) == 0
+    result = json.loads(out.read_text())
+    assert len(result['fp32']) == len(result['amp']) == 3
+    # Step 1 is before any update: same weights and batch, so the losses
+    # differ by bf16 arithmetic only, and by summation order in the control.
+    first = abs(result['amp'][0] - result['fp32'][0]) / result['fp32'][0]
+    assert 0 < first < 1e-2
+    assert abs(result['control'][0] - result['fp32'][0]) < 1e-4 * abs(
+        result['fp32'][0])
+    assert result['max_step_rel_diff'] >= first
