@@ -55,8 +55,10 @@ def step_optimizer(model: torch.nn.Module, wrapper_cfg: dict) -> None:
             optim_wrapper_cfg=wrapper_cfg,
             paramwise_cfg=wrapper_cfg.pop('paramwise_cfg', None)))
     wrapper = constructor(model)
-    head_before = {n: p.detach().clone()
-                   for n, p in model.head.named_parameters() if p.requires_grad}
+    head_before = {
+        n: p.detach().clone()
+        for n, p in model.head.named_parameters() if p.requires_grad
+    }
     model.train()
     wrapper.update_params(model(torch.randn(2, 3, 56, 70)).mean())
     moved = [n for n, p in model.head.named_parameters()

@@ -7,6 +7,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from da2zoe.apis import inference, init_model
 from da2zoe.datasets.synthetic import render_scene
@@ -137,3 +138,21 @@ def test_missing_input_and_ply_without_intrinsics(setup, capsys):
         tool.parse_args([config, checkpoint, 'x.png', '--save', 'ply'])
     assert tool.main([config, checkpoint, str(root / 'nothing_here')]) == 1
     assert 'nothing_here' in capsys.readouterr().err
+
+
+def test_low_precision_logits_through_cfg_options(setup):
+    _, config, checkpoint, _, scenes = setup
+    bgr = np.ascontiguousarray(scenes[0].rgb[..., ::-1])
+    default = init_model(config, checkpoint, device='cpu')
+    fast = init_model(
+        config, checkpoint, device='cpu',
+        cfg_options={'model.backbone.low_precision_logits': True})
+    assert all(block.attn.low_precision_logits
+               for block in fast.backbone.blocks)
+    reference = inference(default, bgr, dtype=torch.bfloat16)
+    approx = inference(fast, bgr, dtype=torch.bfloat16)
+    assert approx.shape == reference.shape == (112, 154)
+    assert np.abs(approx - reference).mean() / np.abs(reference).mean() < 2e-2
+    # float32 inference is untouched by the option.
+    np.testing.assert_array_equal(
+        inference(fast, bgr), inference(default, bgr))
