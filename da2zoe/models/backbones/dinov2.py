@@ -53,8 +53,7 @@ class DINOv2(BaseModule):
             16-bit logits instead of the flash kernel (see
             :class:`~da2zoe.models.backbones.attention.Attention`; 7-12 %
             faster vits bf16 inference and frozen-encoder training on a CPU
-            without AMX). Defaults to
-            False.
+            without AMX). Defaults to False.
         init_cfg (dict | list[dict] | None): MMEngine init config. A
             ``dict(type='Pretrained', checkpoint=PATH)`` entry loads any
             checkpoint layout :func:`da2zoe.checkpoint.convert_state_dict`
