@@ -61,3 +61,18 @@ def test_low_precision_logits_only_in_16_bit_inference(monkeypatch):
     with torch.autocast('cpu', dtype=torch.bfloat16):
         assert torch.equal(patch_maps(plain), patch_maps(fast))
     assert not calls
+
+
+def test_low_precision_attention_blocks_bound_memory(monkeypatch):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 100, 16).bfloat16() for _ in range(3))
+    whole = attention_module.low_precision_attention(q, k, v)
+    # Room for 7 query rows of logits (2 x 3 x 7 x 100 bf16 values): 15
+    # blocks, the last one shorter.
+    monkeypatch.setattr(attention_module, 'LOGITS_BLOCK_BYTES',
+                        2 * 3 * 100 * 2 * 7)
+    blocked = attention_module.low_precision_attention(q, k, v)
+    assert blocked.shape == whole.shape
+    # Same values; a GEMM may pick another kernel for fewer rows, hence a
+    # bf16 rounding step of slack instead of bit equality.
+    torch.testing.assert_close(blocked, whole, rtol=0, atol=1e-2)

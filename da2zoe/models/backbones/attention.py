@@ -4,6 +4,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+# Largest logits block low_precision_attention materialises at once.
+LOGITS_BLOCK_BYTES = 64 << 20
+
+
 def low_precision_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
     """Softmax attention as two matmuls in the inputs' 16-bit dtype.
 
@@ -11,8 +15,11 @@ def low_precision_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
     accumulates in float32 and returns the 16-bit dtype. On CPUs without AMX
     this is about 25 % faster than the CPU flash-attention kernel (whose
     16-bit path is no faster than its float32 one), at about twice its error
-    when the logits are spread; it materialises the (B, heads, N, N) logits
-    (13 MB for vits at 392x518).
+    when the logits are spread. The (B, heads, N, N) logits are formed for
+    blocks of queries of at most ``LOGITS_BLOCK_BYTES`` (vits at 392x518:
+    13 MB, one block; vitl at 1036x1372: 1.7 GB, 27 blocks), so memory
+    stays bounded at any resolution; rows are independent, so blocking
+    changes no value.
 
     Args:
         q (Tensor): Queries (B, heads, N, head_dims).
@@ -22,8 +29,16 @@ def low_precision_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
     Returns:
         Tensor: (B, heads, N, head_dims).
     """
-    logits = torch.matmul(q, k.transpose(-2, -1)).mul_(q.shape[-1]**-0.5)
-    return torch.matmul(torch.softmax(logits, dim=-1), v)
+    scale = q.shape[-1]**-0.5
+    k_t = k.transpose(-2, -1)
+    n = q.shape[-2]
+    row_bytes = q.shape[:-2].numel() * n * q.element_size()
+    rows = max(1, LOGITS_BLOCK_BYTES // max(row_bytes, 1))
+    outs = []
+    for start in range(0, n, rows):
+        logits = torch.matmul(q[..., start:start + rows, :], k_t).mul_(scale)
+        outs.append(torch.matmul(torch.softmax(logits, dim=-1), v))
+    return outs[0] if len(outs) == 1 else torch.cat(outs, dim=-2)
 
 
 class Attention(nn.Module):
