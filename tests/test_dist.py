@@ -38,6 +38,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from da2zoe.engine.checkpoint_io import load_checkpoint_safe
 from da2zoe.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,8 +141,7 @@ visualizer = dict(vis_backends=[dict(type='LocalVisBackend')])
 
 
 def checkpoint(work_dir: Path) -> dict:
-    return torch.load(work_dir / 'checkpoint_latest.pth', map_location='cpu',
-                      weights_only=False)
+    return load_checkpoint_safe(work_dir / 'checkpoint_latest.pth')
 
 
 def test_dist_train_matches_one_process_with_accumulation(

@@ -11,7 +11,6 @@
 - :func:`time_calls`: wall-clock times of repeated calls, synchronising the
   accelerator.
 """
-import ctypes
 import os
 import statistics
 import time
@@ -21,6 +20,8 @@ import torch
 from torch.utils.flop_counter import (FlopCounterMode,
                                       sdpa_backward_flop_count,
                                       sdpa_flop_count)
+
+from da2zoe.utils.malloc import trim_malloc
 
 aten = torch.ops.aten
 
@@ -184,10 +185,8 @@ def reset_peak_rss() -> bool:
     Returns:
         bool: Whether the reset worked (False without permission or /proc).
     """
-    try:
-        ctypes.CDLL('libc.so.6').malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the peak may include memory kept by the allocator
+    # Without glibc the peak may include memory kept by the allocator.
+    trim_malloc()
     try:
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')

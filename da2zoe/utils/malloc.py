@@ -14,12 +14,38 @@ guides, without a library to install.
 """
 import ctypes
 import ctypes.util
+import functools
 import os
 import platform
+from typing import Optional
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 DISABLE_ENV = 'DA2ZOE_NO_MALLOC_TUNING'
+
+
+@functools.lru_cache(maxsize=None)
+def glibc() -> Optional[ctypes.CDLL]:
+    """The C library when it is glibc (Linux), else None."""
+    if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc':
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError:
+        return None
+
+
+def trim_malloc() -> bool:
+    """Hands the heap's free memory back to the OS (glibc ``malloc_trim``).
+
+    Returns:
+        bool: Whether glibc was there to do it.
+    """
+    libc = glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
 
 
 def tune_malloc(mmap_threshold: int = 1 << 30,
@@ -41,13 +67,10 @@ def tune_malloc(mmap_threshold: int = 1 << 30,
     """
     if os.environ.get(DISABLE_ENV, '0') not in ('', '0'):
         return False
-    if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc':
+    libc = glibc()
+    if libc is None:
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
+    mallopt = libc.mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return bool(
         mallopt(M_MMAP_THRESHOLD, mmap_threshold)

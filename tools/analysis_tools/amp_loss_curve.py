@@ -30,6 +30,8 @@ from typing import List
 import numpy as np
 from mmengine.config import DictAction
 
+from da2zoe.utils.runner_setup import build_runner, setup_launcher
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -69,7 +71,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def train_losses(train_tool, args, work_dir: str, amp: bool) -> List[float]:
     """Trains ``args.steps`` iterations; returns the total loss per step."""
-    from da2zoe.utils.runner_setup import build_runner, setup_launcher
     argv = [args.config, '--work-dir', work_dir]
     if amp:
         argv += ['--amp', '--amp-dtype', args.amp_dtype]
@@ -81,9 +82,7 @@ def train_losses(train_tool, args, work_dir: str, amp: bool) -> List[float]:
     if isinstance(schedulers, dict):
         schedulers = [schedulers]
     cfg.param_scheduler = [
-        s for s in schedulers
-        if not s.get('by_epoch', True) and s.get('end', 0) <= args.steps
-    ] or None
+        s for s in schedulers if not s.get('by_epoch', True)] or None
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=args.steps)
     cfg.default_hooks.checkpoint = None
     if cfg.get('visualizer'):  # one instance per run in this process
