@@ -104,7 +104,7 @@ def test_scripts_call_torchrun(tool, fixed, tmp_path):
 
 
 def test_eval_samplers_do_not_pad():
-    from da2zoe.utils.runner_setup import setup_launcher
+    from da2zoe.cli.runner_setup import setup_launcher
     cfg = Config.fromfile(TINY)
     cfg.launcher = 'none'
     cfg.val_dataloader.sampler['round_up'] = True  # explicit: kept

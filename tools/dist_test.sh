@@ -4,7 +4,7 @@
 #
 # GPUS is the number of processes on this node: one per GPU with CUDA (NCCL),
 # or the number of CPU worker processes on a CPU-only machine (gloo; see
-# da2zoe/utils/runner_setup.py). The test set is split over the processes
+# da2zoe/cli/runner_setup.py). The test set is split over the processes
 # and the metrics are gathered on rank 0, which prints the table and writes
 # --out-json; the numbers equal a 1-process tools/test.py run.
 #

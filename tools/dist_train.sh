@@ -4,7 +4,7 @@
 #
 # GPUS is the number of processes on this node: one per GPU with CUDA (NCCL),
 # or the number of CPU worker processes on a CPU-only machine (gloo; see
-# da2zoe/utils/runner_setup.py, env_cfg.dist_cfg.backend='auto').
+# da2zoe/cli/runner_setup.py, env_cfg.dist_cfg.backend='auto').
 # The batch size in the config is per process: the global batch is
 # GPUS x NNODES x train_dataloader.batch_size.
 #

@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction
 
 from da2zoe.evaluation.table import format_table
 from da2zoe.utils.malloc import tune_malloc
-from da2zoe.utils.runner_setup import build_runner, setup_launcher
+from da2zoe.cli.runner_setup import build_runner, setup_launcher
 from da2zoe.utils.seed_cli import SEED_DATASETS
 
 

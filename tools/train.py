@@ -12,7 +12,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 from da2zoe.utils.malloc import tune_malloc
-from da2zoe.utils.runner_setup import (build_runner, print_key_choices,
+from da2zoe.cli.runner_setup import (build_runner, print_key_choices,
                                        setup_launcher)
 from da2zoe.utils.seed_cli import (ConfigConflictError, add_seed_arguments,
                                    apply_seed_arguments)

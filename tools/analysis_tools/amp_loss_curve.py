@@ -30,7 +30,7 @@ from typing import List
 import numpy as np
 from mmengine.config import DictAction
 
-from da2zoe.utils.runner_setup import build_runner, setup_launcher
+from da2zoe.cli.runner_setup import build_runner, setup_launcher
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

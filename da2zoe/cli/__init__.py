@@ -1,0 +1,1 @@
+"""Command-line glue shared by the tools: seed flags and runner set-up."""
