@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from da2zoe.apis import ImageReadError, inference, init_model, keep_aspect_size
+from da2zoe.apis import ImageReadError, inference, init_model
 from da2zoe.datasets.synthetic import render_scene
 from tiny_depther import write_tiny_model
 
@@ -22,26 +22,6 @@ def tiny(tmp_path_factory):
 def image():
     """101x137 BGR: odd sides, not multiples of 14."""
     return np.ascontiguousarray(render_scene(0, 0, (101, 137)).rgb[..., ::-1])
-
-
-@pytest.mark.parametrize('size,expected', [
-    ((480, 640), (518, 686)),
-    ((640, 480), (686, 518)),
-    ((518, 518), (518, 518)),
-    ((101, 137), (518, 700)),
-    ((375, 1242), (518, 1722)),  # 1715.6 -> 122.5 patches -> 123
-])
-def test_keep_aspect_size_matches_da_v2(size, expected):
-    assert keep_aspect_size(*size, 518) == expected
-
-
-def test_keep_aspect_size_rule():
-    for h, w in [(100, 100), (33, 97), (720, 1280), (17, 5)]:
-        new_h, new_w = keep_aspect_size(h, w, 518)
-        assert new_h % 14 == 0 and new_w % 14 == 0
-        assert min(new_h, new_w) >= 518
-        scale = max(518 / h, 518 / w)
-        assert abs(new_h - scale * h) < 14 and abs(new_w - scale * w) < 14
 
 
 def test_init_model_loads_checkpoint_and_cfg(tiny):

@@ -1,8 +1,7 @@
 """Inference API: build a model from a config and predict metric depth."""
 from .inference import init_model, inference
-from .preprocess import ImageReadError, keep_aspect_size, read_image, to_rgb
+from .preprocess import ImageReadError, read_image, to_rgb
 
 __all__ = [
-    'init_model', 'inference', 'ImageReadError', 'keep_aspect_size',
-    'read_image', 'to_rgb'
+    'init_model', 'inference', 'ImageReadError', 'read_image', 'to_rgb'
 ]

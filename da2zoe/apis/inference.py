@@ -12,8 +12,8 @@ from torch import nn
 
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.registry import MODELS
-from .preprocess import (ImageLike, keep_aspect_size, resize_for_network,
-                         to_rgb)
+from da2zoe.structures.patch_grid import keep_aspect_size
+from .preprocess import ImageLike, resize_for_network, to_rgb
 
 DEFAULT_INPUT_SIZE = 518
 
@@ -138,7 +138,7 @@ def inference(model: nn.Module,
     if not rgb_images:
         return []
     input_size = int(input_size or _input_size_of(model))
-    sizes = [keep_aspect_size(*img.shape[:2], input_size) for img in rgb_images]
+    sizes = [keep_aspect_size(img.shape[:2], input_size) for img in rgb_images]
     device = next(model.parameters()).device
     outputs: List[Optional[np.ndarray]] = [None] * len(rgb_images)
     with _flip_tta(model, flip):

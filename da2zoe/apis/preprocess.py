@@ -1,13 +1,10 @@
 """Reading images and resizing them the way Depth Anything V2 infers."""
-import math
 import os
 from typing import Tuple, Union
 
 import cv2
 import numpy as np
 import torch
-
-PATCH_SIZE = 14
 
 ImageLike = Union[str, os.PathLike, np.ndarray]
 
@@ -71,40 +68,6 @@ def to_rgb(image: ImageLike, rgb: bool = False) -> np.ndarray:
         return np.repeat(image, 3, axis=2)
     image = image[..., :3]
     return np.ascontiguousarray(image if rgb else image[..., ::-1])
-
-
-def _multiple_of_patch(value: float, min_value: int) -> int:
-    """Nearest multiple of the patch size, rounded up if below ``min_value``.
-
-    ``np.round`` rounds halves to even, as the reference does.
-    """
-    rounded = int(np.round(value / PATCH_SIZE) * PATCH_SIZE)
-    if rounded < min_value:
-        rounded = math.ceil(value / PATCH_SIZE) * PATCH_SIZE
-    return rounded
-
-
-def keep_aspect_size(height: int, width: int,
-                     input_size: int) -> Tuple[int, int]:
-    """The network input size for an image, by DA-V2's inference rule.
-
-    The image is scaled so its shorter side reaches ``input_size`` (the
-    aspect ratio kept), then each side is rounded to the nearest multiple of
-    14, or rounded up when rounding falls below ``input_size``.
-
-    Args:
-        height (int): Image height.
-        width (int): Image width.
-        input_size (int): Lower bound for both sides (518 in DA-V2).
-
-    Returns:
-        tuple[int, int]: ``(new_height, new_width)``, multiples of 14.
-    """
-    if input_size <= 0:
-        raise ValueError(f'input_size must be positive, got {input_size}')
-    scale = max(input_size / height, input_size / width)
-    return (_multiple_of_patch(scale * height, input_size),
-            _multiple_of_patch(scale * width, input_size))
 
 
 def resize_for_network(image_rgb: np.ndarray,

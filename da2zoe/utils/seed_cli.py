@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
-from da2zoe.utils.size import check_multiple_of_14
+from da2zoe.structures.patch_grid import check_multiple_of_14
 
 ENCODERS = ('vits', 'vitb', 'vitl', 'vitg')
 SEED_DATASETS = ('nyu', 'sunrgbd', 'ibims', 'da2k', 'kitti')

@@ -5,9 +5,8 @@ import pytest
 from da2zoe.datasets.transforms import (KBCrop, KeepAspectResize,
                                         NYUBorderCrop, PackDepthInputs,
                                         PhotoMetricAug, RandomCrop,
-                                        RandomFlip, RandomRotate,
-                                        keep_aspect_size)
-from da2zoe.utils.size import check_multiple_of_14
+                                        RandomFlip, RandomRotate)
+from da2zoe.structures.patch_grid import check_multiple_of_14
 
 PAIRS = np.array([[20, 30, 60, 90], [40, 100, 10, 10]], np.int64)
 
@@ -144,28 +143,6 @@ def test_pack_applies_each_samples_range():
         assert key in data.metainfo
 
 
-@pytest.mark.parametrize('shape', [(480, 640), (375, 1242), (96, 128),
-                                   (1080, 1920), (500, 741)])
-def test_keep_aspect_resize_preserves_aspect(shape):
-    """Defect (f): no square resize; aspect kept within one patch."""
-    new_h, new_w = keep_aspect_size(shape, (392, 392))
-    assert new_h % 14 == 0 and new_w % 14 == 0
-    assert min(new_h, new_w) >= 392
-    assert min(new_h, new_w) == 392  # shorter side exactly at the bound
-    # Exact aspect would put the longer side within 7 px (rounding).
-    if shape[0] < shape[1]:
-        assert abs(new_w - 392 * shape[1] / shape[0]) <= 14
-    else:
-        assert abs(new_h - 392 * shape[0] / shape[1]) <= 14
-    assert (new_h, new_w) != (392, 392) or shape[0] == shape[1]
-
-
-def test_da_v2_rule_values():
-    assert keep_aspect_size((480, 640), (392, 392)) == (392, 518)
-    assert keep_aspect_size((480, 640), (518, 518)) == (518, 686)
-    assert keep_aspect_size((375, 1242), (518, 518)) == (518, 1722)
-
-
 @pytest.mark.parametrize('build', [
     lambda: check_multiple_of_14(384, '--target-size'),
     lambda: RandomCrop(crop_size=384),
@@ -175,8 +152,3 @@ def test_384_is_rejected_with_392_suggested(build):
     """Defect (e): the seed's 384 is not a multiple of 14."""
     with pytest.raises(ValueError, match='378 or 392'):
         build()
-
-
-def test_valid_sizes_pass():
-    assert check_multiple_of_14(392, 'x') == 392
-    assert check_multiple_of_14([392, 518], 'x') == (392, 518)

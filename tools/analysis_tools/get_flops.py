@@ -23,7 +23,7 @@ from torch import nn
 
 from da2zoe.models.backbones.dinov2 import DINOv2
 from da2zoe.registry import MODELS
-from da2zoe.utils.size import check_multiple_of_14
+from da2zoe.structures.patch_grid import check_multiple_of_14
 
 
 def sdpa_flop_jit(inputs: List, outputs: List) -> int:

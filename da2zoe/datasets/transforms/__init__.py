@@ -2,12 +2,12 @@
 from .crops import KBCrop, NYUBorderCrop
 from .formatting import PackDepthInputs
 from .geometric import (KeepAspectResize, RandomCrop, RandomFlip,
-                        RandomRotate, keep_aspect_size)
+                        RandomRotate)
 from .loading import LoadDepth, LoadRGB
 from .photometric import PhotoMetricAug
 
 __all__ = [
     'LoadRGB', 'LoadDepth', 'KeepAspectResize', 'RandomCrop', 'RandomFlip',
     'RandomRotate', 'PhotoMetricAug', 'NYUBorderCrop', 'KBCrop',
-    'PackDepthInputs', 'keep_aspect_size'
+    'PackDepthInputs'
 ]

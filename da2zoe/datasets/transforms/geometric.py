@@ -1,6 +1,5 @@
 """Depth-aware geometric transforms: image, GT maps, pairs and intrinsics move
 together; depth and masks are only ever resampled with nearest neighbour."""
-import math
 from typing import Sequence, Tuple, Union
 
 import cv2
@@ -8,7 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from da2zoe.registry import TRANSFORMS
-from da2zoe.utils.size import PATCH_SIZE, check_multiple_of_14
+from da2zoe.structures.patch_grid import check_multiple_of_14, keep_aspect_size
 from .gt_geometry import (apply_to_gt_maps, as_cv2, crop_gt, gt_shape,
                           require_same_grid, transform_pairs,
                           update_intrinsics)
@@ -19,35 +18,6 @@ IMAGE_INTERPOLATIONS = dict(
 
 def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     return (size, size) if isinstance(size, int) else tuple(size)
-
-
-def keep_aspect_size(shape: Tuple[int, int],
-                     target: Tuple[int, int],
-                     multiple_of: int = PATCH_SIZE) -> Tuple[int, int]:
-    """Depth Anything V2's resize rule ("lower bound", aspect kept).
-
-    One scale, large enough that both sides reach their target, is applied
-    to both sides; each side is then rounded to a multiple of
-    ``multiple_of``, or rounded up if rounding fell below the target.
-
-    Args:
-        shape (tuple[int, int]): (H, W) of the image.
-        target (tuple[int, int]): Lower bounds (H, W).
-        multiple_of (int): Default: 14.
-
-    Returns:
-        tuple[int, int]: The new (H, W).
-    """
-    scale = max(target[0] / shape[0], target[1] / shape[1])
-
-    def constrain(value: float, lower: int) -> int:
-        out = int(np.round(value / multiple_of) * multiple_of)
-        if out < lower:
-            out = int(math.ceil(value / multiple_of) * multiple_of)
-        return out
-
-    return (constrain(scale * shape[0], target[0]),
-            constrain(scale * shape[1], target[1]))
 
 
 @TRANSFORMS.register_module()

@@ -1,5 +1,4 @@
 """DINOv2 ViT encoder as Depth Anything V1/V2 use it."""
-import math
 from collections.abc import Sequence
 
 import torch
@@ -9,6 +8,7 @@ from torch.utils.checkpoint import checkpoint
 
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.registry import BACKBONES
+from da2zoe.structures.patch_grid import PATCH_SIZE, nearest_valid_sizes
 from .block import Block
 from .patch_embed import PatchEmbed
 from .pos_embed import pos_embed_for_grid
@@ -80,7 +80,7 @@ class DINOv2(BaseModule):
     def __init__(self,
                  arch: str | dict = 'vitl',
                  img_size: int = 518,
-                 patch_size: int = 14,
+                 patch_size: int = PATCH_SIZE,
                  in_channels: int = 3,
                  out_indices: Sequence[int] | int | None = None,
                  layer_scale_init_value: float = 1.0,
@@ -211,8 +211,9 @@ class DINOv2(BaseModule):
         if not bad:
             return
         hints = '; '.join(
-            f'{name} {size} -> {size // p * p} or {math.ceil(size / p) * p}'
-            if size >= p else f'{name} {size} -> {p}' for name, size in bad)
+            f'{name} {size} -> '
+            + ' or '.join(map(str, nearest_valid_sizes(size, p)))
+            for name, size in bad)
         raise ValueError(
             f'DINOv2 needs an input whose height and width are multiples of '
             f'the patch size {p}, got {height}x{width}; nearest valid sizes: '

@@ -1,0 +1,100 @@
+"""The patch grid of a DINOv2 encoder: every input side a multiple of 14.
+
+The one home of the patch-size rule: the backbone's input check, the
+transforms' sizes, inference preprocessing and the seed flags all call it.
+"""
+import math
+from typing import Sequence, Tuple, Union
+
+import numpy as np
+
+PATCH_SIZE = 14
+
+Size = Union[int, Sequence[int]]
+
+
+def nearest_valid_sizes(side: int,
+                        patch_size: int = PATCH_SIZE) -> Tuple[int, ...]:
+    """The multiples of the patch size just below and just above ``side``.
+
+    Args:
+        side (int): A side length in pixels.
+        patch_size (int): Defaults to 14.
+
+    Returns:
+        tuple[int, ...]: ``(lower, upper)``, or ``(patch_size,)`` when
+        ``side`` is below one patch (nothing smaller is valid).
+    """
+    if side < patch_size:
+        return (patch_size, )
+    lower = side // patch_size * patch_size
+    upper = math.ceil(side / patch_size) * patch_size
+    if upper == lower:
+        upper = lower + patch_size
+    return lower, upper
+
+
+def check_multiple_of_14(size: Size, name: str) -> Union[int, Tuple[int, int]]:
+    """Rejects a size the encoder cannot take, suggesting the nearest valid ones.
+
+    Args:
+        size (int | Sequence[int]): One side, or ``(height, width)``.
+        name (str): What the size is called where the user wrote it (a flag
+            or a config key); it is named in the error.
+
+    Returns:
+        int | tuple[int, int]: ``size`` unchanged (a sequence as a tuple).
+
+    Raises:
+        ValueError: If a side is not a positive multiple of 14, e.g.
+            ``--target-size=384: 384 is not a multiple of 14 (the DINOv2
+            patch size); use 378 or 392``.
+    """
+    sides = [size] if isinstance(size, int) else list(size)
+    if not sides or len(sides) > 2:
+        raise ValueError(f'{name}={size!r}: expected one side or (height, width)')
+    for side in sides:
+        if not isinstance(side, int) or isinstance(side, bool) or side <= 0:
+            raise ValueError(f'{name}={size!r}: sides must be positive ints')
+        if side % PATCH_SIZE:
+            valid = ' or '.join(map(str, nearest_valid_sizes(side)))
+            raise ValueError(
+                f'{name}={size!r}: {side} is not a multiple of {PATCH_SIZE} '
+                f'(the DINOv2 patch size); use {valid}')
+    return size if isinstance(size, int) else tuple(sides)
+
+
+def keep_aspect_size(shape: Tuple[int, int],
+                     min_size: Size,
+                     patch_size: int = PATCH_SIZE) -> Tuple[int, int]:
+    """Depth Anything V2's resize rule ("lower bound", aspect kept).
+
+    One scale, large enough that both sides reach their bound, is applied
+    to both sides; each side is then rounded to the nearest multiple of
+    ``patch_size`` (``np.round``: halves to even, as DA-V2 does), or rounded
+    up if rounding fell below the bound.
+
+    Args:
+        shape (tuple[int, int]): ``(height, width)`` of the image.
+        min_size (int | Sequence[int]): Lower bound of both sides, or of
+            ``(height, width)``.
+        patch_size (int): Defaults to 14.
+
+    Returns:
+        tuple[int, int]: The new ``(height, width)``, multiples of
+        ``patch_size``.
+    """
+    bounds = ((min_size, min_size) if isinstance(min_size, int) else
+              tuple(min_size))
+    if min(bounds) <= 0:
+        raise ValueError(f'min_size must be positive, got {min_size}')
+    scale = max(bounds[0] / shape[0], bounds[1] / shape[1])
+
+    def constrain(value: float, lower: int) -> int:
+        out = int(np.round(value / patch_size) * patch_size)
+        if out < lower:
+            out = int(math.ceil(value / patch_size) * patch_size)
+        return out
+
+    return (constrain(scale * shape[0], bounds[0]),
+            constrain(scale * shape[1], bounds[1]))
