@@ -1,3 +1,3 @@
-from .group_one_cycle_lr import GroupOneCycleLR, GroupOneCycleParamScheduler
+from .group_one_cycle_lr import GroupOneCycleLR
 
-__all__ = ['GroupOneCycleLR', 'GroupOneCycleParamScheduler']
+__all__ = ['GroupOneCycleLR']

@@ -123,3 +123,36 @@ def test_convert_to_iter_based_and_safe_state():
     buf.seek(0)
     state = torch.load(buf, weights_only=True)  # no functions inside
     assert state['peak_values'] == [1e-4, 1e-3]
+
+
+def test_subclasses_mmengine_and_keeps_the_minimum_past_the_cycle():
+    assert issubclass(GroupOneCycleLR, OneCycleLR)
+    opt = _optimizer()
+    sched = GroupOneCycleLR(opt, total_steps=10, by_epoch=False)
+    lrs = _run(sched, opt, 14)
+    for step in lrs[9:]:
+        assert step == pytest.approx([1e-4 / 25 / 1e4, 1e-3 / 25 / 1e4])
+
+
+@pytest.mark.parametrize('strategy', ['cos', 'linear'])
+def test_weights_only_state_resumes_the_same_curve(strategy):
+    total = 30
+    opt = _optimizer()
+    sched = GroupOneCycleLR(opt, total_steps=total, anneal_strategy=strategy,
+                            by_epoch=False)
+    _run(sched, opt, 12)
+    buf = io.BytesIO()
+    torch.save(sched.state_dict(), buf)
+    buf.seek(0)
+    state = torch.load(buf, weights_only=True)
+    assert 'anneal_func' not in state and state['anneal_strategy'] == strategy
+
+    # The runner's order: build both, then load the optimiser's state and
+    # the scheduler's.
+    resumed_opt = _optimizer()
+    resumed = GroupOneCycleLR(resumed_opt, total_steps=total,
+                              anneal_strategy='cos', by_epoch=False)
+    resumed_opt.load_state_dict(opt.state_dict())
+    resumed.load_state_dict(state)
+    assert _run(resumed, resumed_opt, total - 12) == _run(sched, opt,
+                                                          total - 12)
