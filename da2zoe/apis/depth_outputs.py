@@ -7,32 +7,15 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from da2zoe.utils.pointcloud import Intrinsics, depth_to_points, write_ply
+from da2zoe.apis.pointcloud import Intrinsics, depth_to_points, write_ply
+from da2zoe.datasets.codecs import encode_millimetres
 from da2zoe.visualization import colorize_depth, depth_range, draw_colorbar
 from da2zoe.visualization.colorize import valid_depth_mask
 
-PNG16_MAX = 65535
 OUTPUT_KINDS = ('png16', 'npy', 'color', 'ply')
 SUFFIXES = dict(
     png16='_depth.png', npy='_depth.npy', color='_depth_color.png',
     ply='_points.ply')
-
-
-def depth_to_millimetres(depth: np.ndarray) -> np.ndarray:
-    """Metres -> uint16 millimetres, rounded; 0 = invalid, 65535 = clipped.
-
-    Args:
-        depth (np.ndarray): HxW metres.
-
-    Returns:
-        np.ndarray: HxW uint16.
-    """
-    depth = np.asarray(depth, dtype=np.float64)
-    valid = np.isfinite(depth) & (depth > 0)
-    mm = np.zeros(depth.shape, dtype=np.uint16)
-    # A valid depth under 0.5 mm must not become 0 (which means invalid).
-    mm[valid] = np.clip(np.round(depth[valid] * 1000.0), 1, PNG16_MAX)
-    return mm
 
 
 @dataclass
@@ -118,7 +101,7 @@ def save_outputs(out_dir: str,
     for kind in kinds:
         path = osp.join(out_dir, name + SUFFIXES[kind])
         if kind == 'png16':
-            _imwrite(path, depth_to_millimetres(depth))
+            _imwrite(path, encode_millimetres(depth))
         elif kind == 'npy':
             np.save(path, np.asarray(depth, dtype=np.float32))
         elif kind == 'color':

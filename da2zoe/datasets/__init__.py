@@ -1,13 +1,10 @@
-"""Depth datasets, their decoding rules and depth-aware transforms.
-
-``synthetic`` (the procedural test-data renderer) is not imported here: it is
-only needed by tests and ``tools/dataset_converters/make_synthetic.py``.
-"""
+"""Depth datasets, the codecs of their on-disk depth formats and depth-aware
+transforms."""
 from .bad_sample import BadSampleError
 from .base_depth_dataset import BaseDepthDataset
 from .da2k import DA2KDataset
 from .dataset_mix import DepthConcatDataset
-from .decoders import DEPTH_DECODERS
+from .codecs import DEPTH_DECODERS
 from .depth_folder import DepthFolderDataset
 from .ibims import IBimsDataset
 from .kitti import KITTIDataset

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 
 from da2zoe.registry import TRANSFORMS
 from .bad_sample import ON_BAD_SAMPLE, BadSampleError, SkipCounter
-from .decoders import DEPTH_DECODERS
+from .codecs import DEPTH_DECODERS
 
 EvalCrop = Union[None, str, Tuple[int, int, int, int]]
 

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 
 from da2zoe.registry import DATASETS
 from .base_depth_dataset import BaseDepthDataset
-from .decoders import opencv_reads_exr
+from .codecs import opencv_reads_exr
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 DEPTH_SUFFIXES = ('.png', '.npy', '.tif', '.tiff', '.exr', '.pfm')

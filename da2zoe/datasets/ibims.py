@@ -5,7 +5,7 @@ from typing import Callable, List, Sequence, Union
 
 from da2zoe.registry import DATASETS
 from .base_depth_dataset import BaseDepthDataset
-from .decoders import IBIMS_PLANES
+from .codecs import IBIMS_PLANES
 from .list_readers import read_rows
 
 IBIMS_FORMATS = ('auto', 'mat', 'png')

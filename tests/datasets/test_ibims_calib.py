@@ -2,7 +2,8 @@
 import numpy as np
 from scipy.io import savemat
 
-from da2zoe.datasets.decoders import decode_ibims_mat, ibims_calib_to_k
+from da2zoe.datasets.codecs import ibims_calib_to_k
+from da2zoe.datasets.codecs.ibims import read_ibims_mat
 
 
 def test_matlab_calib_becomes_a_zero_based_k():
@@ -25,7 +26,7 @@ def test_plane_masks_keep_their_labels(tmp_path):
     path = str(tmp_path / 'x.mat')
     savemat(path, {'data': data})
     results = dict(depth_path=path, with_ibims_extras=True)
-    decode_ibims_mat(results)
+    read_ibims_mat(results)
     mask = results['ibims_planes']['wall']['mask']
     assert sorted(np.unique(mask)) == [0, 1, 2]
     assert results['intrinsics'][0][2] == 4.5

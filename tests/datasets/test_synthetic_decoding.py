@@ -5,7 +5,7 @@ import pytest
 from da2zoe.datasets import (DA2KDataset, DepthFolderDataset, IBimsDataset,
                              KITTIDataset, NYUCSVDataset, NYUSplitDataset,
                              SUNRGBDDataset)
-from da2zoe.datasets.decoders import load_ibims_mat
+from da2zoe.datasets.codecs import load_ibims_mat
 
 # Ground truth kept native: only the model input is resized.
 EVAL = [

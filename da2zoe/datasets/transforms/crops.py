@@ -1,25 +1,11 @@
 """Fixed, dataset-specific windows: NYU's border and KITTI's KB crop."""
-from typing import Tuple
-
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from da2zoe.registry import TRANSFORMS
 from ..bad_sample import BadSampleError
+from ..codecs import nyu_valid_window
 from .gt_geometry import crop_gt, gt_shape, require_same_grid
-
-# Rows 7:474, cols 7:632 of a 480x640 NYU frame hold the image; outside is the
-# white (train) or black (test) border left by the Kinect registration.
-NYU_VALID_WINDOW = (7, 474, 7, 632)
-NYU_GRID = (480, 640)
-
-
-def _scaled_window(shape: Tuple[int, int]) -> Tuple[int, int, int, int]:
-    sy, sx = shape[0] / NYU_GRID[0], shape[1] / NYU_GRID[1]
-    top, bottom, left, right = NYU_VALID_WINDOW
-    # floor(x + 0.5): halves round up, as make_synthetic.py draws the border.
-    return (int(np.floor(top * sy + 0.5)), int(np.floor(bottom * sy + 0.5)),
-            int(np.floor(left * sx + 0.5)), int(np.floor(right * sx + 0.5)))
 
 
 @TRANSFORMS.register_module()
@@ -55,10 +41,11 @@ class NYUBorderCrop(BaseTransform):
         """
         if self.mode == 'crop':
             require_same_grid(results, 'NYUBorderCrop')
-            top, bottom, left, right = _scaled_window(results['img'].shape[:2])
+            top, bottom, left, right = nyu_valid_window(
+                results['img'].shape[:2])
             crop_gt(results, top, left, bottom - top, right - left)
             return results
-        top, bottom, left, right = _scaled_window(gt_shape(results))
+        top, bottom, left, right = nyu_valid_window(gt_shape(results))
         inside = np.zeros(results['gt_mask'].shape, bool)
         inside[top:bottom, left:right] = True
         results['gt_mask'] = results['gt_mask'] & inside

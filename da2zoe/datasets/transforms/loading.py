@@ -7,7 +7,7 @@ from mmcv.transforms import BaseTransform
 
 from da2zoe.registry import TRANSFORMS
 from ..bad_sample import BadSampleError
-from ..decoders import DEPTH_DECODERS, load_ibims_mat, read_intrinsics
+from ..codecs import DEPTH_DECODERS, load_ibims_mat, read_intrinsics
 from .gt_geometry import EMPTY_PAIRS
 
 
@@ -55,7 +55,7 @@ class LoadDepth(BaseTransform):
     """Decode the sample's depth to metres with its dataset's rule.
 
     The rule is the sample's ``depth_decoder`` (see
-    :mod:`da2zoe.datasets.decoders`). NaN, inf, zero and negative depth are
+    :mod:`da2zoe.datasets.codecs`). NaN, inf, zero and negative depth are
     invalid. Raises :class:`BadSampleError` when the depth map is missing or
     unreadable, its size differs from the image's, it has no valid pixel
     (datasets with dense depth), or a pair lies outside the image. Run after

@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 import cv2
 from mmengine.hooks import Hook
 
-from da2zoe.apis.depth_outputs import depth_to_millimetres
+from da2zoe.datasets.codecs import encode_millimetres
 from da2zoe.registry import HOOKS
 
 
@@ -45,4 +45,4 @@ class PredictionWriterHook(Hook):
                             osp.splitext(rel)[0] + '.png')
             os.makedirs(osp.dirname(path), exist_ok=True)
             depth = sample.pred_depth.squeeze(0).float().cpu().numpy()
-            cv2.imwrite(path, depth_to_millimetres(depth))
+            cv2.imwrite(path, encode_millimetres(depth))
