@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from da2zoe.testing.synthetic_scenes import render_scene
+
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (96, 128)
 KITTI_SIZE = (360, 1224)  # just above the 352x1216 KB crop
@@ -40,7 +42,6 @@ def manifest(synthetic_root) -> dict:
 @pytest.fixture(scope='session')
 def true_depth(manifest):
     """Re-render the generator's true metres of scene ``index``."""
-    from da2zoe.datasets.synthetic import render_scene
     cache = {}
 
     def render(index: int, kitti: bool = False) -> np.ndarray:

@@ -8,7 +8,7 @@ Usage::
 
 The layout of each format under ``--out`` (``nyu/``, ``nyu_eigen/``, ``sunrgbd/``, ``ibims/``, ``da2k/``,
 ``kitti/``, ``folder/`` + ``folder_npy/``) and of ``manifest.json`` is documented in
-:mod:`da2zoe.datasets.synthetic_formats`. Scenes are rendered by :func:`da2zoe.datasets.synthetic.render_scene`,
+:mod:`da2zoe.testing.synthetic_datasets`. Scenes are rendered by :func:`da2zoe.testing.synthetic_scenes.render_scene`,
 so the true depth of any written file can be re-rendered from the manifest's seed, index and size.
 
 KITTI scenes are rendered at ``--kitti-size`` (default 376x1232) with KITTI intrinsics; below 352x1216 the
@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from da2zoe.datasets.synthetic_formats import FORMATS, KITTI_DEFAULT_SIZE, write_synthetic
+from da2zoe.testing.synthetic_datasets import FORMATS, KITTI_DEFAULT_SIZE, write_synthetic
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

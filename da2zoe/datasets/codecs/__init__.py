@@ -34,8 +34,8 @@ A rule may add format fields to ``results``: the iBims-1 ``.mat`` rule sets
 ``{name: {'mask': (H, W) bool, 'params': array | None}}``.
 :func:`nyu_valid_window` gives NYU's valid image window at any size.
 """
-from .base import (DEPTH_DECODERS, DecodedDepth, opencv_reads_exr, quantise,
-                   read_mask, read_raw, register_decoder, valid_depth,
+from .base import (DEPTH_DECODERS, DecodedDepth, encode_mask, opencv_reads_exr,
+                   quantise, read_mask, read_raw, register_decoder, valid_depth,
                    with_validity, write_raw)
 from .ibims import (IBIMS_PLANES, IBIMS_PNG, decode_ibims_png, encode_ibims_png,
                     ibims_calib_to_k, load_ibims_mat, write_ibims_mat)
@@ -49,12 +49,12 @@ from .sunrgbd import decode_sunrgbd, encode_sunrgbd
 
 __all__ = [
     'DEPTH_DECODERS', 'DecodedDepth', 'IBIMS_PLANES', 'IBIMS_PNG', 'KITTI_PNG',
-    'NYU8_PNG', 'NYU_GRID', 'NYU_VALID_WINDOW', 'ScaledFormat', 'decode_ibims_png', 'decode_kitti',
-    'decode_millimetres', 'decode_nyu8', 'decode_scaled', 'decode_sunrgbd',
-    'encode_ibims_png', 'encode_kitti', 'encode_millimetres', 'encode_nyu8',
-    'encode_scaled', 'encode_sunrgbd', 'ibims_calib_to_k', 'load_ibims_mat',
-    'nyu_valid_window', 'opencv_reads_exr', 'quantise', 'read_intrinsics',
-    'read_mask', 'read_raw', 'register_decoder', 'set_intrinsics',
-    'valid_depth', 'with_validity', 'write_ibims_mat', 'write_intrinsics',
-    'write_raw'
+    'NYU8_PNG', 'NYU_GRID', 'NYU_VALID_WINDOW', 'ScaledFormat',
+    'decode_ibims_png', 'decode_kitti', 'decode_millimetres', 'decode_nyu8',
+    'decode_scaled', 'decode_sunrgbd', 'encode_ibims_png', 'encode_kitti',
+    'encode_mask', 'encode_millimetres', 'encode_nyu8', 'encode_scaled',
+    'encode_sunrgbd', 'ibims_calib_to_k', 'load_ibims_mat', 'nyu_valid_window',
+    'opencv_reads_exr', 'quantise', 'read_intrinsics', 'read_mask', 'read_raw',
+    'register_decoder', 'set_intrinsics', 'valid_depth', 'with_validity',
+    'write_ibims_mat', 'write_intrinsics', 'write_raw'
 ]

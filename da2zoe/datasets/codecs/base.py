@@ -111,6 +111,18 @@ def read_mask(path: str) -> np.ndarray:
     return np.squeeze(mask) > 0
 
 
+def encode_mask(mask: np.ndarray) -> np.ndarray:
+    """A bool mask as an 8-bit image (0 / 255) that :func:`read_mask` reads.
+
+    Args:
+        mask (np.ndarray): (H, W) bool.
+
+    Returns:
+        np.ndarray: (H, W) uint8.
+    """
+    return np.where(mask, np.uint8(255), np.uint8(0))
+
+
 def require_dtype(path: str, array: np.ndarray, dtype: type,
                   rule: str) -> None:
     """Refuse a file whose dtype is not the format's (never guess a scale).

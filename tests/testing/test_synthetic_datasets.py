@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from scipy.io import loadmat
 
-from da2zoe.datasets.synthetic import FLOOR_ID, kitti_intrinsics, plane_masks, render_scene
+from da2zoe.testing.synthetic_scenes import FLOOR_ID, kitti_intrinsics, plane_masks, render_scene
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED, NUM, SIZE, KITTI_SIZE = 3, 6, (120, 160), (64, 208)
 MM = 0.0005 + 1e-6  # half a millimetre, plus float32 slack
 JPEG_MEAN_ERROR = 3  # quality 95, 4:4:4

@@ -1,4 +1,7 @@
-"""Write procedural scenes (:mod:`da2zoe.datasets.synthetic`) in every on-disk format the toolbox reads.
+"""Write procedural scenes (:mod:`da2zoe.testing.synthetic_scenes`) in every on-disk format the toolbox reads.
+
+Every depth file, mask and intrinsics file goes through the encoders of :mod:`da2zoe.datasets.codecs`, so the
+format rules live there once; this module only lays the files out as each dataset ships them.
 
 The same scene indices are written in each format, so a test can decode any file and compare it with
 ``render_scene(index, seed, size)``. Layout under the output folder ``DIR`` (REFERENCE section 6 has the rules):
@@ -34,7 +37,7 @@ The same scene indices are written in each format, so a test can decode any file
   (train) / ``test_rgb``, ``test_depth`` (test); nyu_eigen the same plus ``focal``; sunrgbd ``image``, ``depth``,
   ``depth_bfx``, ``intrinsics``; ibims ``name``, ``mat``, ``rgb``, ``depth``, ``mask_invalid``, ``mask_transp``,
   ``calib``; da2k ``image``, ``key``, ``pairs``; kitti ``rgb``, ``gt`` (None for the gt-less line), ``focal``;
-  folder ``rgb``, ``depth``, ``npy_rgb``, ``npy_depth``.
+  folder ``rgb``, ``depth``, ``npy_rgb``, ``npy_depth`` (and the section's ``depth_scale`` per folder).
 
 Splits: the last 20 % of the indices (at least one) are test, the rest train (with ``num == 1`` the scene is both).
 """
@@ -46,43 +49,19 @@ from typing import Sequence
 
 import cv2
 import numpy as np
-from scipy.io import savemat
 
-from .synthetic import SyntheticScene, kitti_intrinsics, nyu_intrinsics, plane_masks, render_scene
+from da2zoe.datasets.codecs import (encode_ibims_png, encode_kitti, encode_mask, encode_millimetres, encode_nyu8,
+                                    encode_scaled, encode_sunrgbd, nyu_valid_window, write_ibims_mat,
+                                    write_intrinsics, write_raw)
+from .synthetic_scenes import SyntheticScene, kitti_intrinsics, nyu_intrinsics, plane_masks, render_scene
 
 FORMATS = ('nyu_csv', 'nyu_eigen', 'sunrgbd', 'ibims', 'da2k', 'kitti', 'folder')
 DA2K_SCENE_TYPES = ('indoor', 'outdoor', 'non_real', 'transparent_reflective', 'adverse_style', 'aerial',
                     'underwater', 'object')
 KITTI_DEFAULT_SIZE = (376, 1232)
 NYU_SCENE_NAMES = ('bathroom', 'bedroom', 'kitchen', 'living_room', 'office')
-# NYU's valid image window (top, bottom, left, right) on the 480x640 grid.
-NYU_BORDER_WINDOW = (7, 474, 7, 632)
-
-
-def encode_millimetres(depth: np.ndarray) -> np.ndarray:
-    """Metres -> 16-bit millimetres (0 stays 0)."""
-    return np.clip(np.round(depth * 1000.0), 0, 65535).astype(np.uint16)
-
-
-def encode_nyu_train(depth: np.ndarray) -> np.ndarray:
-    """Metres -> DenseDepth 8-bit train PNG value ``round(d / 10 * 255)``, depth clipped to 10 m."""
-    return np.round(np.clip(depth, 0, 10) / 10 * 255).astype(np.uint8)
-
-
-def encode_sunrgbd(depth: np.ndarray) -> np.ndarray:
-    """Metres -> SUN RGB-D 16-bit millimetres rotated left by 3 bits."""
-    mm = encode_millimetres(depth).astype(np.uint32)
-    return (((mm << 3) | (mm >> 13)) & 0xFFFF).astype(np.uint16)
-
-
-def encode_ibims(depth: np.ndarray) -> np.ndarray:
-    """Metres -> iBims-1 PNG value ``round(d * 65535 / 50)``."""
-    return np.clip(np.round(depth * 65535 / 50), 0, 65535).astype(np.uint16)
-
-
-def encode_kitti(depth: np.ndarray) -> np.ndarray:
-    """Metres -> KITTI 16-bit value ``round(d * 256)`` (0 = no measurement)."""
-    return np.clip(np.round(depth * 256), 0, 65535).astype(np.uint16)
+#: Metres per stored unit of the two user-folder layouts (what ``DepthFolderDataset`` takes as ``depth_scale``).
+FOLDER_DEPTH_SCALES = {'folder': 1e-3, 'folder_npy': 1.0}
 
 
 def split_indices(num: int) -> dict[int, str]:
@@ -100,25 +79,25 @@ def split_indices(num: int) -> dict[int, str]:
     return {i: 'test' if i >= num - num_test else 'train' for i in range(num)}
 
 
-def scaled_window(window: Sequence[int], size: tuple[int, int], base: tuple[int, int] = (480, 640)
-                  ) -> tuple[int, int, int, int]:
-    """Scale a (top, bottom, left, right) pixel window from ``base`` to ``size`` (both (height, width))."""
-    sy, sx = size[0] / base[0], size[1] / base[1]
-    top, bottom, left, right = window
-    return (int(np.floor(top * sy + 0.5)), int(np.floor(bottom * sy + 0.5)),
-            int(np.floor(left * sx + 0.5)), int(np.floor(right * sx + 0.5)))
-
-
-def _write_image(path: Path, image: np.ndarray) -> None:
-    """Write an RGB (H, W, 3) or single-channel image, creating folders; raise when OpenCV cannot."""
+def _write_image(path: Path, rgb: np.ndarray) -> None:
+    """Write an (H, W, 3) RGB image, creating folders; raise when OpenCV cannot."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if image.ndim == 3:
-        image = image[..., ::-1]
     # 4:4:4 chroma keeps the fine synthetic textures close to the rendered colours.
     params = [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
               cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444] if path.suffix == '.jpg' else []
-    if not cv2.imwrite(str(path), np.ascontiguousarray(image), params):
+    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), params):
         raise OSError(f'could not write {path}')
+
+
+def _write_stored(path: Path, stored: np.ndarray) -> None:
+    """Write an encoded depth map or mask (see :func:`da2zoe.datasets.codecs.write_raw`), creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_raw(str(path), stored)
+
+
+def _write_intrinsics(path: Path, intrinsics: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_intrinsics(str(path), intrinsics)
 
 
 def _write_text(path: Path, lines: Sequence[str]) -> None:
@@ -268,12 +247,12 @@ class NYUCSVWriter(_FormatWriter):
             scene_dir = f'{NYU_SCENE_NAMES[scene.index % 5]}_{scene.index // 2:04d}_out'
             folder = self.base / 'data' / 'nyu2_train' / scene_dir
             _write_image(folder / f'{scene.index}.jpg', scene.rgb)
-            _write_image(folder / f'{scene.index}.png', encode_nyu_train(scene.depth))
+            _write_stored(folder / f'{scene.index}.png', encode_nyu8(scene.depth))
             fields.update(rgb=self.rel(folder / f'{scene.index}.jpg'), depth=self.rel(folder / f'{scene.index}.png'))
         if split in ('test', 'both'):
             stem = self.base / 'data' / 'nyu2_test' / f'{scene.index:05d}'
             _write_image(stem.with_name(stem.name + '_colors.png'), scene.rgb)
-            _write_image(stem.with_name(stem.name + '_depth.png'), encode_millimetres(scene.depth))
+            _write_stored(stem.with_name(stem.name + '_depth.png'), encode_millimetres(scene.depth))
             fields.update(test_rgb=self.rel(stem.with_name(stem.name + '_colors.png')),
                           test_depth=self.rel(stem.with_name(stem.name + '_depth.png')))
         return fields
@@ -295,7 +274,7 @@ class NYUEigenWriter(_FormatWriter):
     name, root = 'nyu_eigen', 'nyu_eigen'
 
     def write(self, scene: SyntheticScene, split: str) -> dict:
-        top, bottom, left, right = scaled_window(NYU_BORDER_WINDOW, scene.depth.shape)
+        top, bottom, left, right = nyu_valid_window(scene.depth.shape)
         scene_dir = f'{NYU_SCENE_NAMES[scene.index % 5]}_{scene.index:04d}'
         fields = {}
         for part, base, border in (('train', self.base / 'sync', 255), ('test', self.base / 'official_splits/test', 0)):
@@ -306,7 +285,7 @@ class NYUEigenWriter(_FormatWriter):
             rgb_path = base / scene_dir / f'rgb_{scene.index:05d}.jpg'
             depth_path = base / scene_dir / f'sync_depth_{scene.index:05d}.png'
             _write_image(rgb_path, rgb)
-            _write_image(depth_path, encode_millimetres(scene.depth))
+            _write_stored(depth_path, encode_millimetres(scene.depth))
             prefix = '' if part == 'train' else 'test_'
             fields.update({prefix + 'rgb': self.rel(rgb_path), prefix + 'depth': self.rel(depth_path)})
         fields['focal'] = float(scene.intrinsics[0, 0])
@@ -334,9 +313,9 @@ class SUNRGBDWriter(_FormatWriter):
         holes = _random_blobs(rng, scene.depth.shape, int(rng.integers(1, 4))) | (
             rng.random(scene.depth.shape) < 0.02)
         _write_image(frame / 'image' / f'{name}.jpg', scene.rgb)
-        _write_image(frame / 'depth' / f'{name}.png', encode_sunrgbd(np.where(holes, 0, scene.depth)))
-        _write_image(frame / 'depth_bfx' / f'{name}.png', encode_sunrgbd(scene.depth))
-        np.savetxt(frame / 'intrinsics.txt', scene.intrinsics, fmt='%.6f')
+        _write_stored(frame / 'depth' / f'{name}.png', encode_sunrgbd(np.where(holes, 0, scene.depth)))
+        _write_stored(frame / 'depth_bfx' / f'{name}.png', encode_sunrgbd(scene.depth))
+        _write_intrinsics(frame / 'intrinsics.txt', scene.intrinsics)
         return {'image': self.rel(frame / 'image' / f'{name}.jpg'), 'depth': self.rel(frame / 'depth' / f'{name}.png'),
                 'depth_bfx': self.rel(frame / 'depth_bfx' / f'{name}.png'),
                 'intrinsics': self.rel(frame / 'intrinsics.txt')}
@@ -374,16 +353,15 @@ class IBimsWriter(_FormatWriter):
                 **{f'mask_{key}': mask.astype(np.uint8) for key, mask in planes.items()}}
         mat_path = self.base / 'ibims1_core_mat' / f'{name}.mat'
         mat_path.parent.mkdir(parents=True, exist_ok=True)
-        savemat(str(mat_path), {'data': data}, do_compression=True)
+        write_ibims_mat(str(mat_path), data)
         raw = self.base / 'ibims1_core_raw'
-        fields = {'name': name, 'mat': self.rel(mat_path)}
-        for key, image in (('rgb', scene.rgb), ('depth', encode_ibims(depth)),
-                           ('mask_invalid', valid.astype(np.uint8) * 255),
-                           ('mask_transp', opaque.astype(np.uint8) * 255)):
-            _write_image(raw / key / f'{name}.png', image)
+        fields = {'name': name, 'mat': self.rel(mat_path), 'rgb': self.rel(raw / 'rgb' / f'{name}.png')}
+        _write_image(raw / 'rgb' / f'{name}.png', scene.rgb)
+        for key, stored in (('depth', encode_ibims_png(depth)), ('mask_invalid', encode_mask(valid)),
+                            ('mask_transp', encode_mask(opaque))):
+            _write_stored(raw / key / f'{name}.png', stored)
             fields[key] = self.rel(raw / key / f'{name}.png')
-        (raw / 'calib').mkdir(parents=True, exist_ok=True)
-        np.savetxt(raw / 'calib' / f'{name}.txt', scene.intrinsics, fmt='%.6f')
+        _write_intrinsics(raw / 'calib' / f'{name}.txt', scene.intrinsics)
         fields['calib'] = self.rel(raw / 'calib' / f'{name}.txt')
         return fields
 
@@ -430,7 +408,7 @@ class KITTIWriter(_FormatWriter):
         keep = rng.random(scene.depth.shape) < rng.uniform(0.07, 0.25)
         keep[:int(0.3 * scene.depth.shape[0])] = False
         gt_path = self.base / 'gt' / drive / 'proj_depth' / 'groundtruth' / 'image_02' / frame
-        _write_image(gt_path, encode_kitti(np.where(keep, scene.depth, 0)))
+        _write_stored(gt_path, encode_kitti(np.where(keep, scene.depth, 0)))
         fields['gt'] = self.rel(gt_path)
         return fields
 
@@ -454,13 +432,16 @@ class FolderWriter(_FormatWriter):
         npy_base = self.out_dir / 'folder_npy'
         for base in (self.base, npy_base):
             _write_image(base / 'rgb' / f'{name}.jpg', scene.rgb)
-        _write_image(self.base / 'depth' / f'{name}.png', encode_millimetres(scene.depth))
-        (npy_base / 'depth').mkdir(parents=True, exist_ok=True)
-        np.save(npy_base / 'depth' / f'{name}.npy', scene.depth.astype(np.float32))
+        png_scale, npy_scale = FOLDER_DEPTH_SCALES['folder'], FOLDER_DEPTH_SCALES['folder_npy']
+        _write_stored(self.base / 'depth' / f'{name}.png', encode_scaled(scene.depth, png_scale, np.uint16))
+        _write_stored(npy_base / 'depth' / f'{name}.npy', encode_scaled(scene.depth, npy_scale, np.float32))
         return {'rgb': self.rel(self.base / 'rgb' / f'{name}.jpg'),
                 'depth': self.rel(self.base / 'depth' / f'{name}.png'),
                 'npy_rgb': self.rel(npy_base / 'rgb' / f'{name}.jpg'),
                 'npy_depth': self.rel(npy_base / 'depth' / f'{name}.npy')}
+
+    def finish(self) -> dict:
+        return {'depth_scale': dict(FOLDER_DEPTH_SCALES)}
 
 
 WRITERS = {cls.name: cls for cls in (NYUCSVWriter, NYUEigenWriter, SUNRGBDWriter, IBimsWriter, DA2KWriter,
@@ -501,7 +482,7 @@ def write_synthetic(out_dir: str | Path, num: int, seed: int = 0, size: tuple[in
     manifest = {
         'seed': seed, 'num': num, 'size': list(size), 'intrinsics': cameras[0][1].tolist(),
         'kitti_size': list(kitti_size), 'kitti_intrinsics': cameras[1][1].tolist(),
-        'nyu_border_window': list(scaled_window(NYU_BORDER_WINDOW, tuple(size))),
+        'nyu_border_window': list(nyu_valid_window(tuple(size))),
         'formats': {writer.name: writer.manifest() for writer in writers}}
     _write_json(out_dir / 'manifest.json', manifest)
     return manifest

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from da2zoe.datasets.synthetic import (FIRST_OBJECT_ID, FLOOR_ID, WALL_IDS, kitti_intrinsics, measure_fps,
-                                       nyu_intrinsics, plane_masks, render_scene)
+from da2zoe.testing.synthetic_scenes import (FIRST_OBJECT_ID, FLOOR_ID, WALL_IDS, kitti_intrinsics,
+                                             measure_fps, nyu_intrinsics, plane_masks, render_scene)
 
 SMALL = (48, 64)
 
