@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from da2zoe.apis import ImageReadError, inference, init_model
-from da2zoe.datasets.synthetic import render_scene
+from da2zoe.testing import render_scene
 from tiny_depther import write_tiny_model
 
 SIZE = 56  # small inference size keeps the tests fast

@@ -61,7 +61,7 @@ def model_config(tmp_path):
 
 @pytest.fixture(scope='module')
 def data_config(tmp_path_factory):
-    from da2zoe.datasets.synthetic_formats import write_synthetic
+    from da2zoe.testing import write_synthetic
     root = tmp_path_factory.mktemp('synthetic')
     write_synthetic(root, 4, 0, (56, 70), ['nyu_csv'])
     path = root / 'tiny_data.py'

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from da2zoe.apis import inference, init_model
-from da2zoe.datasets.synthetic import render_scene
+from da2zoe.testing import render_scene
 from tiny_depther import ROOT, write_tiny_model
 
 TOOL = osp.join(ROOT, 'tools', 'infer.py')
