@@ -12,7 +12,7 @@ writes, as chosen with ``--save``:
   with the range drawn inside (``--side-by-side``: input and depth, twice the
   width);
 - ``ply``: ``<name>_points.ply``, the coloured point cloud (needs
-  ``--intrinsics`` or ``--hfov``; see :mod:`da2zoe.utils.pointcloud` for
+  ``--intrinsics`` or ``--hfov``; see :mod:`da2zoe.apis.pointcloud` for
   the pixel convention).
 
 Unreadable inputs are reported and skipped; the exit status is 1 only when
@@ -29,12 +29,13 @@ import torch
 from mmengine.config import DictAction
 from tqdm import tqdm
 
+from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.apis import init_model, inference
 from da2zoe.apis.depth_outputs import OUTPUT_KINDS, ColorStyle, save_outputs
+from da2zoe.apis.pointcloud import intrinsics_from_hfov
 from da2zoe.apis.sources import (Frame, collect_sources, count_frames,
                                  iter_frames)
-from da2zoe.utils.malloc import tune_malloc
-from da2zoe.utils.pointcloud import intrinsics_from_hfov
+from da2zoe.structures.patch_grid import check_multiple_of_14
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -54,8 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
         '--input-size', type=int,
-        help='lower bound of the shorter side (default: config infer_size '
-        'or 518)')
+        help='lower bound of the shorter side, a multiple of 14 (default: '
+        "config infer_size, else the test pipeline's resize bound, else 518)")
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument(
         '--flip', action='store_true', help='horizontal-flip TTA')
@@ -86,6 +87,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error('--save ply needs --intrinsics FX FY CX CY or --hfov DEG')
     if args.intrinsics is not None and args.hfov is not None:
         parser.error('give --intrinsics or --hfov, not both')
+    if args.input_size is not None:
+        try:
+            check_multiple_of_14(args.input_size, '--input-size')
+        except ValueError as err:
+            parser.error(str(err))
     return args
 
 

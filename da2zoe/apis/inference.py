@@ -6,16 +6,14 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from torch import nn
 
 from da2zoe.checkpoint import load_pretrained
+from da2zoe.datasets.bad_sample import BadSampleError
 from da2zoe.registry import MODELS
-from da2zoe.structures.patch_grid import keep_aspect_size
-from .preprocess import ImageLike, resize_for_network, to_rgb
-
-DEFAULT_INPUT_SIZE = 518
+from .pipeline import build_inference_pipeline
+from .preprocess import ImageLike, ImageReadError, to_rgb
 
 
 def init_model(config: Union[str, os.PathLike, Config],
@@ -51,14 +49,6 @@ def init_model(config: Union[str, os.PathLike, Config],
         load_pretrained(model, checkpoint)
     model.cfg = config
     return model.to(device).eval()
-
-
-def _input_size_of(model: nn.Module) -> int:
-    """``infer_size`` from the model's config, else DA-V2's 518."""
-    cfg = getattr(model, 'cfg', None)
-    if cfg is None:
-        return DEFAULT_INPUT_SIZE
-    return int(cfg.get('infer_size', DEFAULT_INPUT_SIZE))
 
 
 @contextmanager
@@ -104,20 +94,23 @@ def inference(model: nn.Module,
               batch_size: int = 4) -> Union[np.ndarray, List[np.ndarray]]:
     """Predicts metric depth for one image or a list of images.
 
-    Each image is resized by DA-V2's rule (shorter side at least
-    ``input_size``, sides multiples of 14, bicubic, see
-    :func:`keep_aspect_size`), normalised by the model's data preprocessor,
-    and the prediction is resized back to the image's own size bilinearly
-    (align_corners=True) and clamped to the head's depth range. Images that
-    resize to the same size are batched together.
+    Each image goes through the config's test pipeline without its ground
+    truth transforms (see :func:`build_inference_pipeline`; DA-V2's
+    keep-aspect resize to 518 when the config has none) and the model's
+    ``test_step``, exactly as ``tools/test.py`` evaluates it: the depth
+    comes back bilinearly resized (align_corners=True) to the image's own
+    size and clamped to the head's depth range. Images that resize to the
+    same size are batched together.
 
     Args:
-        model (nn.Module): A depther with ``data_preprocessor``,
-            ``predict_depth`` and ``test_cfg`` (e.g. from :func:`init_model`).
+        model (nn.Module): A depther with ``test_step`` and ``test_cfg``
+            (e.g. from :func:`init_model`); its ``cfg`` gives the pipeline.
         images (str | os.PathLike | np.ndarray | Sequence): An image path,
             an HxWx3 uint8 array, or a list of them.
-        input_size (int, optional): Lower bound of the shorter side.
-            Defaults to the config's ``infer_size``, else 518.
+        input_size (int, optional): Lower bound of the shorter side, a
+            multiple of 14; it replaces the pipeline's ``KeepAspectResize``
+            bound. Defaults to the config's ``infer_size``, else the
+            pipeline's own bound.
         rgb (bool): Arrays are RGB. Defaults to False: arrays are BGR, as
             ``cv2.imread`` returns them. Paths are always decoded correctly.
         flip (bool, optional): Horizontal-flip test-time augmentation.
@@ -134,34 +127,40 @@ def inference(model: nn.Module,
         ImageReadError: If a path cannot be read (the path is named).
     """
     single = not isinstance(images, (list, tuple))
-    rgb_images = [to_rgb(img, rgb) for img in ([images] if single else images)]
-    if not rgb_images:
+    images = [images] if single else list(images)
+    if not images:
         return []
-    input_size = int(input_size or _input_size_of(model))
-    sizes = [keep_aspect_size(img.shape[:2], input_size) for img in rgb_images]
+    packed = _pack(getattr(model, 'cfg', None), images, rgb, input_size)
+    sizes = [tuple(item['inputs'].shape[-2:]) for item in packed]
     device = next(model.parameters()).device
-    outputs: List[Optional[np.ndarray]] = [None] * len(rgb_images)
+    outputs: List[Optional[np.ndarray]] = [None] * len(images)
     with _flip_tta(model, flip):
         for indices in _group_by_size(sizes, max(1, int(batch_size))):
-            batch = [resize_for_network(rgb_images[i], sizes[i])
-                     for i in indices]
-            inputs = model.data_preprocessor(dict(inputs=batch))['inputs']
+            batch = dict(
+                inputs=[packed[i]['inputs'] for i in indices],
+                data_samples=[packed[i]['data_samples'] for i in indices])
             with _autocast(device, dtype):
-                depth = model.predict_depth(inputs)
-            for i, pred in zip(indices, depth.float()):
-                outputs[i] = _to_original_size(model, pred,
-                                               rgb_images[i].shape[:2])
+                samples = model.test_step(batch)
+            for i, sample in zip(indices, samples):
+                outputs[i] = sample.pred_depth[0].float().cpu().numpy()
     return outputs[0] if single else outputs
 
 
-def _to_original_size(model: nn.Module, depth: torch.Tensor,
-                      size: Tuple[int, int]) -> np.ndarray:
-    """(1, h, w) prediction -> float32 HxW numpy at ``size``, clamped."""
-    if tuple(depth.shape[-2:]) != tuple(size):
-        depth = F.interpolate(
-            depth[None], size=size, mode='bilinear', align_corners=True)[0]
-    low = getattr(model, 'min_depth', None)
-    high = getattr(model, 'max_depth', None)
-    if low is not None and high is not None:
-        depth = depth.clamp(float(low), float(high))
-    return depth[0].cpu().numpy().astype(np.float32)
+def _pack(cfg: Optional[Config], images: List[ImageLike], rgb: bool,
+          input_size: Optional[int]) -> List[dict]:
+    """Runs each image through the inference pipeline for its kind."""
+    pipelines = {}
+    packed = []
+    for image in images:
+        from_array = not isinstance(image, (str, os.PathLike))
+        if from_array not in pipelines:
+            pipelines[from_array] = build_inference_pipeline(
+                cfg, from_array, input_size)
+        if from_array:
+            packed.append(pipelines[True](dict(img=to_rgb(image, rgb))))
+            continue
+        try:
+            packed.append(pipelines[False](dict(img_path=os.fspath(image))))
+        except BadSampleError as err:
+            raise ImageReadError(f'Cannot read image {err}') from err
+    return packed

@@ -1,10 +1,9 @@
-"""Reading images and resizing them the way Depth Anything V2 infers."""
+"""Reading inference inputs: image files and arrays as uint8 images."""
 import os
-from typing import Tuple, Union
+from typing import Union
 
 import cv2
 import numpy as np
-import torch
 
 ImageLike = Union[str, os.PathLike, np.ndarray]
 
@@ -68,25 +67,3 @@ def to_rgb(image: ImageLike, rgb: bool = False) -> np.ndarray:
         return np.repeat(image, 3, axis=2)
     image = image[..., :3]
     return np.ascontiguousarray(image if rgb else image[..., ::-1])
-
-
-def resize_for_network(image_rgb: np.ndarray,
-                       size: Tuple[int, int]) -> torch.Tensor:
-    """Bicubic resize to ``size`` as a float (3, H, W) tensor in [0, 255].
-
-    Resizing the float image (as DA-V2 does, after dividing by 255) keeps
-    the bicubic overshoot that a uint8 resize would clip; the data
-    preprocessor's ``/ 255`` and normalisation then apply unchanged.
-
-    Args:
-        image_rgb (np.ndarray): HxWx3 uint8 RGB.
-        size (tuple[int, int]): ``(height, width)``.
-
-    Returns:
-        torch.Tensor: (3, height, width) float32.
-    """
-    image = image_rgb.astype(np.float32)
-    if image.shape[:2] != tuple(size):
-        image = cv2.resize(
-            image, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))

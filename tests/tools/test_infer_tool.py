@@ -138,6 +138,12 @@ def test_missing_input_and_ply_without_intrinsics(setup, capsys):
         tool.parse_args([config, checkpoint, 'x.png', '--save', 'ply'])
     assert tool.main([config, checkpoint, str(root / 'nothing_here')]) == 1
     assert 'nothing_here' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        tool.parse_args([config, checkpoint, 'x.png', '--input-size', '384'])
+    assert '--input-size=384: 384 is not a multiple of 14' in (
+        capsys.readouterr().err)
+    assert tool.parse_args([config, checkpoint, 'x.png', '--input-size',
+                            '392']).input_size == 392
 
 
 def test_low_precision_logits_through_cfg_options(setup):
