@@ -29,8 +29,8 @@ train_pipeline = [
     dict(type='LoadRGB'),
     dict(type='LoadDepth'),
     dict(type='KeepAspectResize', min_size=crop_size),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
+    dict(type='DepthRandomCrop', crop_size=crop_size),
+    dict(type='DepthRandomFlip', prob=0.5),
     dict(type='PhotoMetricAug', prob=0.5),
     dict(type='PackDepthInputs'),
 ]

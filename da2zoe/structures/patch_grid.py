@@ -35,7 +35,7 @@ def nearest_valid_sizes(side: int,
 
 
 def check_multiple_of_14(size: Size, name: str) -> Union[int, Tuple[int, int]]:
-    """Rejects a size the encoder cannot take, suggesting the nearest valid ones.
+    """Rejects a size the encoder cannot take, naming the nearest valid ones.
 
     Args:
         size (int | Sequence[int]): One side, or ``(height, width)``.
@@ -52,7 +52,8 @@ def check_multiple_of_14(size: Size, name: str) -> Union[int, Tuple[int, int]]:
     """
     sides = [size] if isinstance(size, int) else list(size)
     if not sides or len(sides) > 2:
-        raise ValueError(f'{name}={size!r}: expected one side or (height, width)')
+        raise ValueError(
+            f'{name}={size!r}: expected one side or (height, width)')
     for side in sides:
         if not isinstance(side, int) or isinstance(side, bool) or side <= 0:
             raise ValueError(f'{name}={size!r}: sides must be positive ints')

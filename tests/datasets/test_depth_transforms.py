@@ -1,11 +1,15 @@
 """Depth-aware transforms move image, depth, masks, pairs together."""
 import numpy as np
 import pytest
+from mmcv.transforms import RandomFlip
+from mmcv.transforms.utils import cache_random_params
 
-from da2zoe.datasets.transforms import (KBCrop, KeepAspectResize,
+from da2zoe.datasets.transforms import (DepthRandomCrop, DepthRandomFlip,
+                                        KBCrop, KeepAspectResize,
                                         NYUBorderCrop, PackDepthInputs,
-                                        PhotoMetricAug, RandomCrop,
-                                        RandomFlip, RandomRotate)
+                                        PhotoMetricAug, RandomRotate)
+from da2zoe.datasets.transforms.gt_geometry import crop_gt
+from da2zoe.registry import TRANSFORMS
 from da2zoe.structures.patch_grid import check_multiple_of_14
 
 PAIRS = np.array([[20, 30, 60, 90], [40, 100, 10, 10]], np.int64)
@@ -59,7 +63,7 @@ def test_eval_resize_leaves_ground_truth_native():
 
 
 def test_flip_mirrors_columns():
-    results = RandomFlip(prob=1.0)(_sample())
+    results = DepthRandomFlip(prob=1.0)(_sample())
     assert results['flip']
     assert np.array_equal(results['pairs'][:, 1], 119 - PAIRS[:, 1])
     assert _markers_follow(results) == 2
@@ -69,24 +73,42 @@ def test_flip_mirrors_columns():
 
 def test_crop_shifts_and_drops_pairs():
     np.random.seed(0)
-    results = RandomCrop(crop_size=(56, 70))(_sample())
+    results = DepthRandomCrop(crop_size=(56, 70))(_sample())
     assert results['img'].shape[:2] == (56, 70)
     assert results['gt_mask'].shape == (56, 70)
     kept = _markers_follow(results)
     assert kept < 2 or results['pairs'].max() < 70
     # A crop holding only the first pair's points.
     results = _sample()
-    from da2zoe.datasets.transforms.gt_geometry import crop_gt
     crop_gt(results, 14, 14, 56, 84)
     assert np.array_equal(results['pairs'], [[6, 16, 46, 76]])
     assert _markers_follow(results) == 1
 
 
 def test_crop_pads_small_images_with_invalid_depth():
-    results = RandomCrop(crop_size=98)(_sample())
+    results = DepthRandomCrop(crop_size=98)(_sample())
     assert results['img'].shape[:2] == (98, 98)
     assert not results['gt_mask'][80:].any()
     assert (results['gt_depth'][80:] == 0).all()
+
+
+def test_random_draws_are_cached_for_reuse():
+    """mmcv's cache_randomness: one draw serves several calls (as
+    TransformBroadcaster needs), and our names leave mmcv's RandomFlip."""
+    flip, crop = DepthRandomFlip(prob=0.5), DepthRandomCrop(crop_size=42)
+    rotate = RandomRotate(max_degree=10, prob=0.5)
+    for seed in range(6):
+        np.random.seed(seed)
+        with cache_random_params(flip), cache_random_params(crop), \
+                cache_random_params(rotate):
+            first = [t(_sample()) for t in (flip, crop, rotate)]
+            again = [t(_sample()) for t in (flip, crop, rotate)]
+        assert first[0]['flip'] == again[0]['flip']
+        assert np.array_equal(first[1]['img'], again[1]['img'])
+        assert first[2]['rotate_degree'] == again[2]['rotate_degree']
+    assert TRANSFORMS.get('RandomFlip') is RandomFlip
+    assert TRANSFORMS.get('DepthRandomFlip') is DepthRandomFlip
+    assert TRANSFORMS.get('DepthRandomCrop') is DepthRandomCrop
 
 
 def test_rotation_moves_pairs_and_invalidates_corners():
@@ -145,7 +167,7 @@ def test_pack_applies_each_samples_range():
 
 @pytest.mark.parametrize('build', [
     lambda: check_multiple_of_14(384, '--target-size'),
-    lambda: RandomCrop(crop_size=384),
+    lambda: DepthRandomCrop(crop_size=384),
     lambda: KeepAspectResize(min_size=384),
 ])
 def test_384_is_rejected_with_392_suggested(build):

@@ -24,8 +24,8 @@ TRAIN = [
     dict(type='NYUBorderCrop', mode='mask'),
     dict(type='RandomRotate', max_degree=2.5, prob=0.5),
     dict(type='KeepAspectResize', min_size=70),
-    dict(type='RandomCrop', crop_size=70),
-    dict(type='RandomFlip', prob=0.5),
+    dict(type='DepthRandomCrop', crop_size=70),
+    dict(type='DepthRandomFlip', prob=0.5),
     dict(type='PhotoMetricAug', prob=0.5),
     dict(type='PackDepthInputs'),
 ]

@@ -194,8 +194,8 @@ def test_nyu_training_pipeline_keeps_metres(synthetic_root, true_depth,
         dict(type='LoadDepth'),
         dict(type='NYUBorderCrop', mode='mask'),
         dict(type='KeepAspectResize', min_size=70),
-        dict(type='RandomCrop', crop_size=(70, 98)),  # the whole image
-        dict(type='RandomFlip', prob=1.0),
+        dict(type='DepthRandomCrop', crop_size=(70, 98)),  # the whole image
+        dict(type='DepthRandomFlip', prob=1.0),
         dict(type='PhotoMetricAug', prob=1.0),
         dict(type='PackDepthInputs'),
     ]

@@ -13,8 +13,8 @@ train_pipeline = [
     dict(type='KBCrop'),
     dict(type='RandomRotate', max_degree=1.0, prob=0.5),
     dict(type='KeepAspectResize', min_size=392),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
+    dict(type='DepthRandomCrop', crop_size=crop_size),
+    dict(type='DepthRandomFlip', prob=0.5),
     dict(type='PhotoMetricAug', prob=0.5, brightness_range=(0.9, 1.1)),
     dict(type='PackDepthInputs'),
 ]

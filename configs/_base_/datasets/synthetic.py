@@ -12,8 +12,8 @@ train_pipeline = [
     dict(type='LoadDepth'),
     dict(type='RandomRotate', max_degree=2.5, prob=0.5),
     dict(type='KeepAspectResize', min_size=crop_size),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
+    dict(type='DepthRandomCrop', crop_size=crop_size),
+    dict(type='DepthRandomFlip', prob=0.5),
     dict(type='PhotoMetricAug', prob=0.5, brightness_range=(0.75, 1.25)),
     dict(type='PackDepthInputs'),
 ]

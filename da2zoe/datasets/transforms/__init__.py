@@ -1,13 +1,14 @@
 """Depth-aware transforms (registered in ``da2zoe.registry.TRANSFORMS``)."""
+from .array_loading import LoadRGBFromNDArray
 from .crops import KBCrop, NYUBorderCrop
 from .formatting import PackDepthInputs
-from .geometric import (KeepAspectResize, RandomCrop, RandomFlip,
+from .geometric import (DepthRandomCrop, DepthRandomFlip, KeepAspectResize,
                         RandomRotate)
 from .loading import LoadDepth, LoadRGB
 from .photometric import PhotoMetricAug
 
 __all__ = [
-    'LoadRGB', 'LoadDepth', 'KeepAspectResize', 'RandomCrop', 'RandomFlip',
-    'RandomRotate', 'PhotoMetricAug', 'NYUBorderCrop', 'KBCrop',
-    'PackDepthInputs'
+    'LoadRGB', 'LoadRGBFromNDArray', 'LoadDepth', 'KeepAspectResize',
+    'DepthRandomCrop', 'DepthRandomFlip', 'RandomRotate', 'PhotoMetricAug',
+    'NYUBorderCrop', 'KBCrop', 'PackDepthInputs'
 ]

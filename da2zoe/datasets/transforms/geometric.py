@@ -1,10 +1,11 @@
 """Depth-aware geometric transforms: image, GT maps, pairs and intrinsics move
 together; depth and masks are only ever resampled with nearest neighbour."""
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmcv.transforms.utils import cache_randomness
 
 from da2zoe.registry import TRANSFORMS
 from da2zoe.structures.patch_grid import check_multiple_of_14, keep_aspect_size
@@ -88,7 +89,7 @@ class KeepAspectResize(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomCrop(BaseTransform):
+class DepthRandomCrop(BaseTransform):
     """Random crop of image and ground truth to a multiple-of-14 size.
 
     An image smaller than the crop is padded with zeros (depth 0, invalid).
@@ -104,7 +105,15 @@ class RandomCrop(BaseTransform):
 
     def __init__(self, crop_size: Union[int, Sequence[int]]) -> None:
         self.crop_size = _pair(
-            check_multiple_of_14(crop_size, 'RandomCrop.crop_size'))
+            check_multiple_of_14(crop_size, 'DepthRandomCrop.crop_size'))
+
+    @cache_randomness
+    def _draw_corner(self, height: int, width: int) -> Tuple[int, int]:
+        """The crop's random (top, left) in an image of that size."""
+        crop_h, crop_w = self.crop_size
+        top = np.random.randint(0, max(height - crop_h, 0) + 1)
+        left = np.random.randint(0, max(width - crop_w, 0) + 1)
+        return top, left
 
     def transform(self, results: dict) -> dict:
         """Crop one sample.
@@ -115,12 +124,9 @@ class RandomCrop(BaseTransform):
         Returns:
             dict: The cropped sample.
         """
-        require_same_grid(results, 'RandomCrop')
-        height, width = results['img'].shape[:2]
-        crop_h, crop_w = self.crop_size
-        top = np.random.randint(0, max(height - crop_h, 0) + 1)
-        left = np.random.randint(0, max(width - crop_w, 0) + 1)
-        crop_gt(results, top, left, crop_h, crop_w)
+        require_same_grid(results, 'DepthRandomCrop')
+        top, left = self._draw_corner(*results['img'].shape[:2])
+        crop_gt(results, top, left, *self.crop_size)
         return results
 
     def __repr__(self) -> str:
@@ -128,8 +134,11 @@ class RandomCrop(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomFlip(BaseTransform):
+class DepthRandomFlip(BaseTransform):
     """Horizontal flip of image, ground truth, pair columns and intrinsics.
+
+    Unlike mmcv's ``RandomFlip`` (image, boxes, segmentation), it flips the
+    depth maps, masks, DA-2K pairs and the principal point too.
 
     Required keys: ``img``. Modified keys: ``img``, GT maps, ``pairs``,
     ``intrinsics``. Added keys: ``flip``, ``flip_direction``.
@@ -143,6 +152,10 @@ class RandomFlip(BaseTransform):
             raise ValueError(f'prob={prob}: expected 0..1')
         self.prob = prob
 
+    @cache_randomness
+    def _draw_flip(self) -> bool:
+        return bool(np.random.rand() < self.prob)
+
     def transform(self, results: dict) -> dict:
         """Flip one sample (or not).
 
@@ -152,12 +165,12 @@ class RandomFlip(BaseTransform):
         Returns:
             dict: The sample.
         """
-        flip = bool(np.random.rand() < self.prob)
+        flip = self._draw_flip()
         results['flip'] = flip
         results['flip_direction'] = 'horizontal' if flip else None
         if not flip:
             return results
-        require_same_grid(results, 'RandomFlip')
+        require_same_grid(results, 'DepthRandomFlip')
         width = results['img'].shape[1]
         results['img'] = cv2.flip(results['img'], 1)
         apply_to_gt_maps(results, as_cv2(lambda m: cv2.flip(m, 1)))
@@ -195,6 +208,13 @@ class RandomRotate(BaseTransform):
         self.max_degree = max_degree
         self.prob = prob
 
+    @cache_randomness
+    def _draw_degree(self) -> Optional[float]:
+        """The angle, or None when this sample is not rotated."""
+        if np.random.rand() >= self.prob:
+            return None
+        return float(np.random.uniform(-self.max_degree, self.max_degree))
+
     def transform(self, results: dict) -> dict:
         """Rotate one sample (or not).
 
@@ -204,11 +224,11 @@ class RandomRotate(BaseTransform):
         Returns:
             dict: The sample.
         """
-        if np.random.rand() >= self.prob:
+        degree = self._draw_degree()
+        if degree is None:
             results['rotate_degree'] = 0.0
             return results
         require_same_grid(results, 'RandomRotate')
-        degree = float(np.random.uniform(-self.max_degree, self.max_degree))
         results['rotate_degree'] = degree
         height, width = results['img'].shape[:2]
         matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2),
