@@ -15,6 +15,32 @@ from .codecs import DEPTH_DECODERS
 EvalCrop = Union[None, str, Tuple[int, int, int, int]]
 
 
+def depth_spec(max_depth: float,
+               eval_crop: EvalCrop = None,
+               min_depth: float = 1e-3,
+               eval_min_depth: float = 1e-3,
+               eval_max_depth: Optional[float] = None) -> dict:
+    """A dataset family's default ranges and evaluation crop (its ``SPEC``).
+
+    Args:
+        max_depth (float): Training range upper bound.
+        eval_crop (str | tuple, optional): Evaluation crop. Default: None.
+        min_depth (float): Training range lower bound. Default: 1e-3.
+        eval_min_depth (float): Evaluation range lower bound. Default: 1e-3.
+        eval_max_depth (float, optional): Evaluation range upper bound.
+            Default: ``max_depth``.
+
+    Returns:
+        dict: The five keys :class:`BaseDepthDataset` reads.
+    """
+    return dict(
+        min_depth=min_depth,
+        max_depth=max_depth,
+        eval_min_depth=eval_min_depth,
+        eval_max_depth=max_depth if eval_max_depth is None else eval_max_depth,
+        eval_crop=eval_crop)
+
+
 def _check_eval_crop(eval_crop: EvalCrop) -> None:
     """Fail at start on a crop the metrics would not know."""
     from da2zoe.evaluation.crops import crop_box
@@ -29,8 +55,9 @@ class BaseDepthDataset(BaseDataset):
 
     A subclass implements :meth:`load_rows` (the list file -> one small dict
     per sample: ``img_path``, ``depth_path`` and per-sample fields such as
-    ``focal``), names its decoding rule in :attr:`DEPTH_DECODER` and its
-    default ranges and evaluation crop in :attr:`SPEC`. Fields shared by
+    ``focal``), names its decoding rule in :attr:`DEPTH_DECODER` (a rule of
+    :mod:`da2zoe.datasets.codecs`) and its default ranges and evaluation crop
+    in :attr:`SPEC` (see :func:`depth_spec`). Fields shared by
     every sample (decoder, ranges, evaluation crop) are kept once here and
     merged into each data info at fetch time, so a serialised 50k-row list
     stays small.
@@ -72,12 +99,7 @@ class BaseDepthDataset(BaseDataset):
 
     DEPTH_DECODER: str = 'none'
     DATASET_NAME: str = 'depth'
-    SPEC = dict(
-        min_depth=1e-3,
-        max_depth=10.0,
-        eval_min_depth=1e-3,
-        eval_max_depth=10.0,
-        eval_crop=None)
+    SPEC = depth_spec(max_depth=10.0)
 
     def __init__(self,
                  data_root: str,

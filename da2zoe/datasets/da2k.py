@@ -5,7 +5,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from da2zoe.registry import DATASETS
-from .base_depth_dataset import BaseDepthDataset
+from .base_depth_dataset import BaseDepthDataset, depth_spec
 from .list_readers import read_json
 
 
@@ -28,30 +28,20 @@ class DA2KDataset(BaseDepthDataset):
         ann_file (str): Annotation JSON, relative to ``data_root`` unless
             absolute. Default: 'annotations.json'.
         pipeline (Sequence[dict | Callable]): Transforms. Default: ().
-        **base_args: :class:`BaseDepthDataset` arguments (``on_bad_sample``,
-            ``test_mode``, ``check_files``, ``dataset_name``, ...).
+        **base_args: See :class:`BaseDepthDataset`.
     """
 
     DEPTH_DECODER = 'none'
     DATASET_NAME = 'da2k'
     # Ranges are moot: nothing is valid. Kept wide so they never mislead.
-    SPEC = dict(
-        min_depth=1e-3,
-        max_depth=1e3,
-        eval_min_depth=1e-3,
-        eval_max_depth=1e3,
-        eval_crop=None)
+    SPEC = depth_spec(max_depth=1e3)
 
     def __init__(self,
                  data_root: str,
                  ann_file: str = 'annotations.json',
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  **base_args) -> None:
-        super().__init__(
-            data_root=data_root,
-            ann_file=ann_file,
-            pipeline=pipeline,
-            **base_args)
+        super().__init__(data_root, ann_file, pipeline, **base_args)
 
     def load_rows(self) -> List[dict]:
         """Read the annotation JSON.

@@ -36,9 +36,7 @@ class DepthFolderDataset(BaseDepthDataset):
             Default: 'depth'.
         focal (float, optional): Focal length in pixels. Default: None.
         pipeline (Sequence[dict | Callable]): Transforms. Default: ().
-        **base_args: :class:`BaseDepthDataset` arguments: ranges and
-            ``eval_crop`` (defaults in ``SPEC``), ``on_bad_sample``,
-            ``test_mode``, ``check_files``, ``dataset_name``, ...
+        **base_args: See :class:`BaseDepthDataset`.
     """
 
     DEPTH_DECODER = 'scaled'
@@ -56,11 +54,7 @@ class DepthFolderDataset(BaseDepthDataset):
             raise ValueError(f'depth_scale={depth_scale}: must be > 0')
         self.img_dir = img_dir
         self.depth_dir = depth_dir
-        super().__init__(
-            data_root=data_root,
-            ann_file='',
-            pipeline=pipeline,
-            **base_args)
+        super().__init__(data_root, '', pipeline, **base_args)
         self.sample_spec.update(depth_scale=float(depth_scale), focal=focal)
 
     def load_rows(self) -> List[dict]:

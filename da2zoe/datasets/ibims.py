@@ -4,7 +4,7 @@ import os.path as osp
 from typing import Callable, List, Sequence, Union
 
 from da2zoe.registry import DATASETS
-from .base_depth_dataset import BaseDepthDataset
+from .base_depth_dataset import BaseDepthDataset, depth_spec
 from .codecs import IBIMS_PLANES
 from .list_readers import read_rows
 
@@ -43,19 +43,14 @@ class IBimsDataset(BaseDepthDataset):
             Default: 'imagelist.txt'.
         with_ibims_extras (bool): Load edges, planes. Default: False.
         pipeline (Sequence[dict | Callable]): Transforms. Default: ().
-        **base_args: :class:`BaseDepthDataset` arguments: ranges and
-            ``eval_crop`` (defaults in ``SPEC``), ``on_bad_sample``,
-            ``test_mode``, ``check_files``, ``dataset_name``, ...
+        **base_args: See :class:`BaseDepthDataset` (ranges and
+            ``eval_crop`` default to ``SPEC``).
     """
 
     DATASET_NAME = 'ibims'
     DEPTH_DECODER = 'ibims_mat'
-    SPEC = dict(
-        min_depth=1e-3,
-        max_depth=10.0,
-        eval_min_depth=0.0,
-        eval_max_depth=10.0,
-        eval_crop='eigen_fixed')
+    SPEC = depth_spec(
+        max_depth=10.0, eval_crop='eigen_fixed', eval_min_depth=0.0)
 
     def __init__(self,
                  data_root: str,
@@ -72,11 +67,7 @@ class IBimsDataset(BaseDepthDataset):
         self.image_list = image_list
         # Instance attribute: the base class checks it before loading.
         self.DEPTH_DECODER = f'ibims_{self.format}'
-        super().__init__(
-            data_root=data_root,
-            ann_file='',
-            pipeline=pipeline,
-            **base_args)
+        super().__init__(data_root, '', pipeline, **base_args)
         self.sample_spec['with_ibims_extras'] = with_ibims_extras
 
     def _names(self) -> List[str]:

@@ -1,18 +1,13 @@
 """NYU Depth v2: the DenseDepth CSV release and BTS/ZoeDepth split files."""
-import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
 
 from da2zoe.registry import DATASETS
-from .base_depth_dataset import BaseDepthDataset
+from .base_depth_dataset import BaseDepthDataset, depth_spec
 from .list_readers import read_rows
+from .split_file_dataset import SplitFileDataset
 
 NYU_FOCAL = 518.8579
-NYU_SPEC = dict(
-    min_depth=1e-3,
-    max_depth=10.0,
-    eval_min_depth=1e-3,
-    eval_max_depth=10.0,
-    eval_crop='eigen')
+NYU_SPEC = depth_spec(max_depth=10.0, eval_crop='eigen')
 
 
 @DATASETS.register_module()
@@ -32,9 +27,8 @@ class NYUCSVDataset(BaseDepthDataset):
         pipeline (Sequence[dict | Callable]): Transforms. Default: ().
         focal (float, optional): Focal length in pixels recorded in every
             sample. Default: 518.8579 (the Kinect's).
-        **base_args: :class:`BaseDepthDataset` arguments: ranges and
-            ``eval_crop`` (defaults in ``SPEC``), ``on_bad_sample``,
-            ``test_mode``, ``check_files``, ``dataset_name``, ...
+        **base_args: See :class:`BaseDepthDataset` (ranges and
+            ``eval_crop`` default to ``SPEC``).
     """
 
     DEPTH_DECODER = 'nyu_png'
@@ -48,11 +42,7 @@ class NYUCSVDataset(BaseDepthDataset):
                  focal: Optional[float] = NYU_FOCAL,
                  **base_args) -> None:
         self.focal = focal
-        super().__init__(
-            data_root=data_root,
-            ann_file=csv_file,
-            pipeline=pipeline,
-            **base_args)
+        super().__init__(data_root, csv_file, pipeline, **base_args)
         self.sample_spec['focal'] = focal
 
     def load_rows(self) -> List[dict]:
@@ -75,7 +65,7 @@ class NYUCSVDataset(BaseDepthDataset):
 
 
 @DATASETS.register_module()
-class NYUSplitDataset(BaseDepthDataset):
+class NYUSplitDataset(SplitFileDataset):
     """NYU Depth v2 from a BTS / ZoeDepth Eigen split file.
 
     Each line is ``rgb depth focal`` (the focal is optional); a leading '/'
@@ -89,83 +79,15 @@ class NYUSplitDataset(BaseDepthDataset):
         split_file (str): The split file, relative to ``data_root`` unless
             absolute.
         data_root (str): The dataset folder.
-        img_dir (str): Folder of the RGB paths, relative to ``data_root``
-            (or absolute). Default: ''.
+        img_dir (str, optional): Folder of the RGB paths, relative to
+            ``data_root`` (or absolute). Default: ''.
         depth_dir (str, optional): Folder of the depth paths. Default:
             ``img_dir``.
         pipeline (Sequence[dict | Callable]): Transforms. Default: ().
-        **base_args: :class:`BaseDepthDataset` arguments: ranges and
-            ``eval_crop`` (defaults in ``SPEC``), ``on_bad_sample``,
-            ``test_mode``, ``check_files``, ``dataset_name``, ...
+        **base_args: See :class:`BaseDepthDataset` (ranges and
+            ``eval_crop`` default to ``SPEC``).
     """
 
     DEPTH_DECODER = 'png_mm'
     DATASET_NAME = 'nyu'
     SPEC = NYU_SPEC
-
-    def __init__(self,
-                 split_file: str,
-                 data_root: str,
-                 img_dir: str = '',
-                 depth_dir: Optional[str] = None,
-                 pipeline: Sequence[Union[dict, Callable]] = (),
-                 **base_args) -> None:
-        self.img_dir = img_dir
-        self.depth_dir = img_dir if depth_dir is None else depth_dir
-        super().__init__(
-            data_root=data_root,
-            ann_file=split_file,
-            pipeline=pipeline,
-            **base_args)
-
-    def load_rows(self) -> List[dict]:
-        """Read the split file.
-
-        Returns:
-            list[dict]: ``img_path``, ``depth_path`` and ``focal`` per line.
-        """
-        return read_split_rows(self, self.img_dir, self.depth_dir)
-
-
-def read_split_rows(dataset: BaseDepthDataset,
-                    img_dir: str,
-                    depth_dir: str,
-                    missing_depth: Sequence[str] = ()) -> List[dict]:
-    """Parse a ``rgb depth [focal]`` split file (NYU Eigen, KITTI Eigen).
-
-    Args:
-        dataset (BaseDepthDataset): Gives ``ann_file``, ``data_root`` and the
-            bad-row policy.
-        img_dir (str): Folder of the RGB paths, relative to ``data_root``.
-        depth_dir (str): Folder of the depth paths, relative to
-            ``data_root``.
-        missing_depth (Sequence[str]): Depth entries meaning "no ground
-            truth" (KITTI's ``None``); such lines are left out and counted in
-            ``dataset.num_no_gt``.
-
-    Returns:
-        list[dict]: ``img_path``, ``depth_path``, ``focal`` per line.
-    """
-    img_root, depth_root = dataset.join(img_dir), dataset.join(depth_dir)
-    rows, bad = [], []
-    dataset.num_no_gt = 0
-    for line_no, fields in read_rows(dataset.ann_file):
-        if len(fields) not in (2, 3):
-            bad.append((f'{dataset.ann_file}:{line_no}',
-                        f'expected "rgb depth [focal]", got {fields}'))
-            continue
-        if fields[1] in missing_depth:
-            dataset.num_no_gt += 1
-            continue
-        try:
-            focal = float(fields[2]) if len(fields) == 3 else None
-        except ValueError:
-            bad.append((f'{dataset.ann_file}:{line_no}',
-                        f'focal {fields[2]!r} is not a number'))
-            continue
-        rows.append(
-            dict(img_path=osp.join(img_root, fields[0].lstrip('/')),
-                 depth_path=osp.join(depth_root, fields[1].lstrip('/')),
-                 focal=focal))
-    dataset.report_bad_rows(bad)
-    return rows

@@ -6,7 +6,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from da2zoe.registry import DATASETS
-from .base_depth_dataset import BaseDepthDataset
+from .base_depth_dataset import BaseDepthDataset, depth_spec
 from .list_readers import read_json
 
 
@@ -32,19 +32,14 @@ class SUNRGBDDataset(BaseDepthDataset):
             entry has one (entries without it fall back to the raw map; the
             log says how many). Default: False.
         pipeline (Sequence[dict | Callable]): Transforms. Default: ().
-        **base_args: :class:`BaseDepthDataset` arguments: ranges and
-            ``eval_crop`` (defaults in ``SPEC``), ``on_bad_sample``,
-            ``test_mode``, ``check_files``, ``dataset_name``, ...
+        **base_args: See :class:`BaseDepthDataset` (ranges and
+            ``eval_crop`` default to ``SPEC``).
     """
 
     DEPTH_DECODER = 'sunrgbd_png'
     DATASET_NAME = 'sunrgbd'
-    SPEC = dict(
-        min_depth=1e-3,
-        max_depth=8.0,
-        eval_min_depth=0.0,
-        eval_max_depth=8.0,
-        eval_crop='eigen_fixed')
+    SPEC = depth_spec(
+        max_depth=8.0, eval_crop='eigen_fixed', eval_min_depth=0.0)
 
     def __init__(self,
                  json_file: str,
@@ -53,11 +48,7 @@ class SUNRGBDDataset(BaseDepthDataset):
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  **base_args) -> None:
         self.use_bfx_depth = use_bfx_depth
-        super().__init__(
-            data_root=data_root,
-            ann_file=json_file,
-            pipeline=pipeline,
-            **base_args)
+        super().__init__(data_root, json_file, pipeline, **base_args)
 
     def _entries(self) -> list:
         entries = read_json(self.ann_file)
