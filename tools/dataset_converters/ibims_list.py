@@ -14,14 +14,7 @@ from typing import List, Optional, Sequence
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (Sequence[str], optional): Arguments. Default: ``sys.argv``.
-
-    Returns:
-        argparse.Namespace: The options.
-    """
+    """Parse ``argv`` (default: ``sys.argv``) into this tool's options."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='ibims1_core_mat/ or ibims1_core_raw/')
     parser.add_argument(

@@ -20,14 +20,7 @@ NYU_FOCAL = 518.8579
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (Sequence[str], optional): Arguments. Default: ``sys.argv``.
-
-    Returns:
-        argparse.Namespace: The options.
-    """
+    """Parse ``argv`` (default: ``sys.argv``) into this tool's options."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='folder holding the pairs')
     parser.add_argument('--out', required=True, help='split file to write')

@@ -27,14 +27,7 @@ LOADERS = dict(train='train_dataloader', val='val_dataloader',
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (Sequence[str], optional): Arguments. Default: ``sys.argv``.
-
-    Returns:
-        argparse.Namespace: The options.
-    """
+    """Parse ``argv`` (default: ``sys.argv``) into this tool's options."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='a config with *_dataloader entries')
     parser.add_argument('--split', choices=sorted(LOADERS), default='train')
