@@ -1,7 +1,8 @@
 """Preview a dataset config after its pipeline and print depth statistics.
 
-Writes ``<out>/<index>_<name>.png`` = image | depth (turbo colour map, invalid
-pixels black) | valid mask, and prints, per dataset, the min / median / max
+Writes ``<out>/<index>_<name>.png`` = image | depth (the toolbox's colours,
+:func:`da2zoe.visualization.colorize_depth`: turbo, invalid pixels grey) |
+valid mask, and prints, per dataset, the min / median / max
 of valid depth in metres and the valid fraction: a wrong decoding rule or
 ``depth_scale`` shows at once (NYU should read ~0.5..10 m, KITTI ~1..80 m).
 
@@ -21,6 +22,7 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 from da2zoe.registry import DATASETS
+from da2zoe.visualization import colorize_depth
 
 LOADERS = dict(train='train_dataloader', val='val_dataloader',
                test='test_dataloader')
@@ -39,27 +41,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='override config keys, e.g. train_dataloader.dataset.'
         'data_root=/data/nyu')
     return parser.parse_args(argv)
-
-
-def colorize(depth: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Depth as an RGB turbo image (near = red), invalid pixels black.
-
-    Args:
-        depth (np.ndarray): (H, W) metres.
-        valid (np.ndarray): (H, W) bool.
-
-    Returns:
-        np.ndarray: (H, W, 3) uint8 RGB.
-    """
-    out = np.zeros(depth.shape + (3, ), np.uint8)
-    if not valid.any():
-        return out
-    low, high = np.percentile(depth[valid], (2, 98))
-    scaled = np.clip((depth - low) / max(high - low, 1e-6), 0, 1)
-    bgr = cv2.applyColorMap(((1 - scaled) * 255).astype(np.uint8),
-                            cv2.COLORMAP_TURBO)
-    out[valid] = bgr[valid][:, ::-1]
-    return out
 
 
 def preview(sample: dict) -> np.ndarray:
@@ -83,7 +64,8 @@ def preview(sample: dict) -> np.ndarray:
         cv2.line(image, (c1, r1), (c2, r2), (255, 255, 255), 1)
         cv2.circle(image, (c1, r1), 3, (0, 255, 0), -1)
         cv2.circle(image, (c2, r2), 3, (255, 0, 0), -1)
-    return np.concatenate([image, colorize(depth, valid), mask], axis=1)
+    colours = colorize_depth(depth, invalid_mask=~valid)
+    return np.concatenate([image, colours, mask], axis=1)
 
 
 def summarize(stats: Dict[str, List[np.ndarray]],
