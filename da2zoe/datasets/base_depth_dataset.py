@@ -8,6 +8,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from da2zoe.evaluation.crops import crop_box
 from da2zoe.registry import TRANSFORMS
 from .bad_sample import ON_BAD_SAMPLE, BadSampleError, SkipCounter
 from .codecs import DEPTH_DECODERS
@@ -43,7 +44,6 @@ def depth_spec(max_depth: float,
 
 def _check_eval_crop(eval_crop: EvalCrop) -> None:
     """Fail at start on a crop the metrics would not know."""
-    from da2zoe.evaluation.crops import crop_box
     try:
         crop_box(eval_crop, 480, 640)
     except (KeyError, ValueError, TypeError) as err:

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from da2zoe.datasets import (BadSampleError, DepthConcatDataset,
-                             NYUCSVDataset, SUNRGBDDataset, count_skipped)
+                             DepthFolderDataset, NYUCSVDataset,
+                             SUNRGBDDataset, count_skipped)
 
 PIPELINE = [
     dict(type='LoadRGB'),
@@ -76,7 +77,6 @@ def test_evaluation_raises_with_the_file(nyu_root, index):
 
 
 def test_nan_and_inf_depth_are_invalid(tmp_path):
-    from da2zoe.datasets import DepthFolderDataset
     (tmp_path / 'rgb').mkdir()
     (tmp_path / 'depth').mkdir()
     depth = np.full((32, 48), 3.0, np.float32)
