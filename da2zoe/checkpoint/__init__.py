@@ -1,9 +1,25 @@
-"""Reading checkpoints of every layout users have, and loading them safely."""
+"""All checkpoint code: layouts, safe loading, the allow list, atomic writing.
+
+Imports nothing of da2zoe above ``registry`` / ``structures``, so models,
+engine and tools can all use it.
+"""
+from .allow_list import checkpoint_safe_globals
+from .atomic_backend import ATOMIC_BACKEND, AtomicLocalBackend
+from .atomic_write import (link_atomic, remove_stale_temp_files,
+                           save_checkpoint_atomic, write_bytes_atomic,
+                           write_text_atomic)
+from .history_buffers import without_history_functions
 from .layouts import ConversionSummary, convert_state_dict, detect_layout
-from .loading import (LoadResult, UnsafeCheckpointError, load_checkpoint_file,
-                      load_pretrained)
+from .pretrained import LoadResult, load_pretrained
+from .registration import register_safe_globals
+from .safe_load import UnsafeCheckpointError, load_checkpoint_file
+from .trusted import resave_trusted_checkpoint
 
 __all__ = [
-    'ConversionSummary', 'convert_state_dict', 'detect_layout', 'LoadResult',
-    'UnsafeCheckpointError', 'load_checkpoint_file', 'load_pretrained'
+    'ATOMIC_BACKEND', 'AtomicLocalBackend', 'ConversionSummary', 'LoadResult',
+    'UnsafeCheckpointError', 'checkpoint_safe_globals', 'convert_state_dict',
+    'detect_layout', 'link_atomic', 'load_checkpoint_file', 'load_pretrained',
+    'register_safe_globals', 'remove_stale_temp_files',
+    'resave_trusted_checkpoint', 'save_checkpoint_atomic',
+    'without_history_functions', 'write_bytes_atomic', 'write_text_atomic'
 ]

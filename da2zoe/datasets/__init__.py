@@ -10,13 +10,11 @@ from .ibims import IBimsDataset
 from .kitti import KITTIDataset
 from .nyu import NYUCSVDataset, NYUSplitDataset
 from .seed_datasets import build_seed_datasets
-from .skipped_samples_hook import SkippedSamplesHook, count_skipped
 from .sunrgbd import SUNRGBDDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'BadSampleError', 'BaseDepthDataset', 'DA2KDataset', 'DepthConcatDataset',
     'DEPTH_DECODERS', 'DepthFolderDataset', 'IBimsDataset', 'KITTIDataset',
-    'NYUCSVDataset', 'NYUSplitDataset', 'SUNRGBDDataset',
-    'SkippedSamplesHook', 'build_seed_datasets', 'count_skipped'
+    'NYUCSVDataset', 'NYUSplitDataset', 'SUNRGBDDataset', 'build_seed_datasets'
 ]

@@ -5,7 +5,8 @@ import pytest
 
 from da2zoe.datasets import (BadSampleError, DepthConcatDataset,
                              DepthFolderDataset, NYUCSVDataset,
-                             SUNRGBDDataset, count_skipped)
+                             SUNRGBDDataset)
+from da2zoe.engine.hooks import count_skipped
 
 PIPELINE = [
     dict(type='LoadRGB'),

@@ -11,6 +11,8 @@ from mmengine.structures import BaseDataElement
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
+from da2zoe.checkpoint import register_safe_globals
+
 
 class ToyEncoder(nn.Module):
     """ViT-like names: pos_embed, cls_token, a LayerNorm, a projection."""
@@ -131,6 +133,7 @@ def make_runner(work_dir,
                 end=2,
                 convert_to_iter_based=True),
         ]
+    register_safe_globals()  # as da2zoe.cli.build_runner does
     torch.manual_seed(0)  # the model is built here, before the runner seeds
     kwargs = {}
     if val is not None:

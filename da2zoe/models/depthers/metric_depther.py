@@ -4,8 +4,10 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 
+from da2zoe.checkpoint import load_pretrained
 from da2zoe.models.data_preprocessor import stack_ground_truth
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
@@ -100,8 +102,6 @@ class MetricDepther(BaseModel):
         """Initialises every part, then loads ``pretrained`` if given."""
         super().init_weights()
         if self.pretrained:
-            from da2zoe.checkpoint import load_pretrained
-            from mmengine.logging import MMLogger
             load_pretrained(
                 self, self.pretrained, logger=MMLogger.get_current_instance())
 

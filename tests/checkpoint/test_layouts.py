@@ -13,7 +13,7 @@ from da2zoe.checkpoint import (UnsafeCheckpointError, convert_state_dict,
                                load_checkpoint_file, load_pretrained)
 from da2zoe.models.backbones import DINOv2
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 GOLDEN = ROOT / 'tests' / 'data' / 'golden'
 TINY = dict(embed_dims=64, num_layers=4, num_heads=2)
 ENCODER_KEYS = 63  # tiny DINOv2 (4 blocks): tensors in its state dict

@@ -1,19 +1,14 @@
-"""Safe checkpoint reading and layout-aware loading into a model."""
+"""Layout-aware loading of a checkpoint into (part of) a model."""
 import logging
 import os
-import pickle
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import torch
 from mmengine.logging import print_log
 from torch import nn
 
 from .layouts import ConversionSummary, convert_state_dict
-
-
-class UnsafeCheckpointError(ValueError):
-    """A checkpoint holds objects the weights-only unpickler refuses."""
+from .safe_load import load_checkpoint_file
 
 
 class LoadResult(NamedTuple):
@@ -31,53 +26,6 @@ class LoadResult(NamedTuple):
     unexpected_keys: list[str]
     layout: str
     summary: ConversionSummary
-
-
-def load_checkpoint_file(path: str | os.PathLike) -> Any:
-    """Reads a checkpoint with ``torch.load(weights_only=True)`` on the CPU.
-
-    Only tensors and plain containers are unpickled: a file holding other
-    objects is refused before anything in it runs.
-
-    Args:
-        path (str | os.PathLike): Checkpoint file.
-
-    Returns:
-        Any: What the file holds (a state dict or a dict wrapping one).
-
-    Raises:
-        FileNotFoundError: If there is no such file.
-        UnsafeCheckpointError: If the weights-only unpickler refuses it.
-        ValueError: If the file is not a readable torch checkpoint.
-    """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'No checkpoint file {path!r}')
-    # Our own training checkpoints hold a few more types (message hub
-    # buffers, numpy scalars): the engine's explicit allow list admits them.
-    from da2zoe.engine.checkpoint_io import register_checkpoint_safe_globals
-    register_checkpoint_safe_globals()
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        reasons = [
-            line.split('WeightsUnpickler error:', 1)[1].strip()
-            for line in str(err).splitlines()
-            if 'WeightsUnpickler error:' in line
-        ]
-        reason = reasons[0] if reasons and reasons[0] else (
-            'not a torch checkpoint, or one holding objects other than '
-            'tensors and plain containers')
-        raise UnsafeCheckpointError(
-            f'Refused to load {path!r}: the weights-only unpickler rejects '
-            f'it ({reason}). Nothing from the file was executed. If you '
-            'trust its source, load it yourself with torch.load(..., '
-            'weights_only=False) and pass the state dict instead of the '
-            'path.') from err
-    except (RuntimeError, EOFError, OSError) as err:
-        raise ValueError(
-            f'Could not read checkpoint {path!r}: {type(err).__name__}: '
-            f'{err}') from err
 
 
 def load_pretrained(model: nn.Module,
@@ -110,6 +58,8 @@ def load_pretrained(model: nn.Module,
         LoadResult: Missing and unexpected keys, layout and mapping summary.
 
     Raises:
+        UnsafeCheckpointError: If a checkpoint file is refused by
+            :func:`~da2zoe.checkpoint.load_checkpoint_file`.
         ValueError: On a shape mismatch (naming the key and both shapes), if
             no checkpoint key matches the model, or if ``prefix_filter``
             selects nothing.

@@ -7,7 +7,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from da2zoe.registry import HOOKS
-from .depth_visualizer import make_depth_panels, write_rgb
+from da2zoe.visualization.depth_visualizer import make_depth_panels, write_rgb
 
 
 def _inputs_of(data_batch: dict) -> Sequence[torch.Tensor]:

@@ -71,9 +71,7 @@ def test_best_keep_and_save_dir(tmp_path):
         save_dir / 'checkpoint_latest.pth',
         weights_only=True)['message_hub']['runtime_info']
     assert info['best_score'] == 0.2 and info['best_metric'] == 'nyu/abs_rel'
-    assert info['kept_checkpoints'] == [
-        'checkpoint_epoch_2.pth', 'checkpoint_epoch_3.pth'
-    ]
+    assert info['keep_ckpt_ids'] == [2, 3]  # MMEngine's record of the kept
     work_last = (tmp_path / 'work' / 'last_checkpoint').read_text()
     assert work_last == str(save_dir / 'checkpoint_latest.pth')
 
