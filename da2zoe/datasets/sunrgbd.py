@@ -2,11 +2,11 @@
 import logging
 from typing import Callable, List, Sequence, Union
 
-import numpy as np
 from mmengine.logging import print_log
 
 from da2zoe.registry import DATASETS
 from .base_depth_dataset import BaseDepthDataset, depth_spec
+from .codecs import set_intrinsics
 from .list_readers import read_json
 
 
@@ -104,9 +104,9 @@ class SUNRGBDDataset(BaseDepthDataset):
             return {}
         if isinstance(value, str):
             return dict(intrinsics_path=self.join(value))
+        fields = {}
         try:
-            flat = np.asarray(value, np.float64).reshape(9)
+            set_intrinsics(fields, value)
         except (TypeError, ValueError) as err:
             raise ValueError('intrinsics must be a path or 9 numbers') from err
-        return dict(
-            intrinsics=flat.reshape(3, 3).tolist(), focal=float(flat[0]))
+        return fields
