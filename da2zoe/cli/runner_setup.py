@@ -1,12 +1,17 @@
 """Shared set-up of MMEngine runners for ``tools/train.py`` and ``test.py``."""
+import argparse
 import logging
 import os
-from typing import Optional
+import sys
+from typing import Callable, Optional, Tuple, Type
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+from da2zoe.analysis.malloc import tune_malloc
+from da2zoe.checkpoint import register_safe_globals
 
 
 def resolve_dist_backend(cfg: Config) -> str:
@@ -90,19 +95,61 @@ def setup_launcher(cfg: Config) -> None:
         cfg.model_wrapper_cfg = wrapper
 
 
-def register_safe_checkpoint_types() -> None:
-    """Allows the types our own checkpoints hold under weights_only loads."""
+def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--launcher`` and ``--local-rank`` (set by older launchers).
+
+    Args:
+        parser (argparse.ArgumentParser): A tool's parser.
+    """
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def export_local_rank(args: argparse.Namespace) -> None:
+    """Sets ``LOCAL_RANK`` from ``--local-rank`` unless the launcher did.
+
+    Args:
+        args (argparse.Namespace): Parsed arguments with ``local_rank``.
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+
+def runner_from_args(args: argparse.Namespace,
+                     build_config: Callable[[argparse.Namespace], Config],
+                     errors: Tuple[Type[Exception], ...]) -> Optional[Runner]:
+    """Tunes malloc, builds the config from ``args``, then the runner.
+
+    Args:
+        args (argparse.Namespace): The tool's parsed arguments.
+        build_config (Callable): The tool's ``args -> Config``.
+        errors (tuple[type, ...]): Errors of a bad flag or config: printed
+            as one line instead of a traceback.
+
+    Returns:
+        Runner | None: The runner, or None after printing the error.
+    """
+    tune_malloc()  # keep activation pages between steps
     try:
-        from da2zoe.engine.checkpoint_io import \
-            register_checkpoint_safe_globals
-    except ImportError:  # engine not available: nothing to register
-        return
-    register_checkpoint_safe_globals()
+        cfg = build_config(args)
+    except errors as err:
+        print(f'error: {err}', file=sys.stderr)
+        return None
+    setup_launcher(cfg)
+    return build_runner(cfg)
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Builds the runner after registering the checkpoint allow list."""
-    register_safe_checkpoint_types()
+    """Builds the runner after registering the checkpoint allow list.
+
+    Args:
+        cfg (Config): The resolved config.
+    """
+    register_safe_globals()
     return Runner.from_cfg(cfg)
 
 

@@ -38,13 +38,13 @@ import time
 import torch
 from mmengine.config import Config, DictAction
 
+from da2zoe.analysis.benchmark import (count_flops, current_rss_bytes,
+                                       load_average, matmul_peak_flops,
+                                       median, peak_rss_bytes, reset_peak_rss,
+                                       time_calls)
+from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
-from da2zoe.utils.benchmark import (count_flops, current_rss_bytes,
-                                    load_average, matmul_peak_flops, median,
-                                    peak_rss_bytes, reset_peak_rss,
-                                    time_calls)
-from da2zoe.utils.malloc import tune_malloc
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 MB = 1024**2
@@ -92,7 +92,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(the default for-each-tensor AdamW is slow on CPU)')
     parser.add_argument('--no-malloc-tuning', action='store_true',
                         help='keep glibc malloc defaults (the tools raise '
-                        'its mmap / trim thresholds: da2zoe/utils/malloc.py)')
+                        'its mmap / trim thresholds: da2zoe/analysis/malloc.py)')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch.set_num_threads (default: torch default)')
     parser.add_argument('--device', default=None,

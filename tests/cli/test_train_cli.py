@@ -1,5 +1,5 @@
-"""tools/train.py: the seed's flags, OpenMMLab flags, and real short runs."""
-import importlib.util
+"""tools/train.py (da2zoe.cli.train): the seed's flags, OpenMMLab flags,
+and real short runs."""
 import json
 import os
 import shutil
@@ -9,22 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from da2zoe.checkpoint.loading import load_checkpoint_file
+from da2zoe.checkpoint import load_checkpoint_file
+from da2zoe.cli import train as train_tool
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VITL = str(REPO / 'configs/da2zoe_vitl_nyu.py')
 TINY = str(REPO / 'configs/da2zoe_tiny_synthetic.py')
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'da2zoe_tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_tool = load_tool('train')
 
 
 def build(argv):
@@ -96,7 +86,7 @@ def test_seed_defaults_are_the_config_defaults():
     assert cfg.optim_wrapper.paramwise_cfg.encoder_lr_factor == 10.0
     assert cfg.val_dataloader is None  # the seed validates with --validate
     crops = [t for t in cfg.train_dataloader.dataset.pipeline
-             if t['type'] == 'RandomCrop']
+             if t['type'] == 'DepthRandomCrop']
     assert crops[0]['crop_size'] == 392
 
 
@@ -111,8 +101,8 @@ def test_loss_weight_flags(tmp_path):
 def test_target_size_sets_crop_and_rejects_384():
     cfg = build([VITL, '--target-size', '518'])
     pipeline = cfg.train_dataloader.dataset.pipeline
-    assert [t['crop_size'] for t in pipeline if t['type'] == 'RandomCrop'
-            ] == [518]
+    assert [t['crop_size'] for t in pipeline
+            if t['type'] == 'DepthRandomCrop'] == [518]
     with pytest.raises(ValueError, match='392'):
         build([VITL, '--target-size', '384'])
 

@@ -21,7 +21,7 @@ from torch.utils.flop_counter import (FlopCounterMode,
                                       sdpa_backward_flop_count,
                                       sdpa_flop_count)
 
-from da2zoe.utils.malloc import trim_malloc
+from da2zoe.analysis.malloc import trim_malloc
 
 aten = torch.ops.aten
 

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from da2zoe.utils.malloc import DISABLE_ENV, tune_malloc
+from da2zoe.analysis.malloc import DISABLE_ENV, tune_malloc
 
 # Minor page faults per step of a loop that allocates, fills and frees the
 # activation sizes of a vits block at 392x518 (1.6 to 26 MB each), as a
@@ -14,7 +14,7 @@ from da2zoe.utils.malloc import DISABLE_ENV, tune_malloc
 PROBE = textwrap.dedent("""
     import resource, sys
     import torch
-    from da2zoe.utils.malloc import tune_malloc
+    from da2zoe.analysis.malloc import tune_malloc
     tuned = tune_malloc() if sys.argv[1] == 'tune' else False
     sizes = [(1037, 384), (1037, 1152), (1037, 1536), (6, 1037, 1037)] * 12
     def step():

@@ -38,10 +38,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from da2zoe.engine.checkpoint_io import load_checkpoint_safe
+from da2zoe.checkpoint import load_checkpoint_file
 from da2zoe.registry import MODELS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = str(REPO / 'configs/da2zoe_tiny_synthetic.py')
 TINY_MODEL = ['model.backbone.arch.num_layers=4',
               'model.backbone.out_indices=[0,1,2,3]']
@@ -141,7 +141,7 @@ visualizer = dict(vis_backends=[dict(type='LocalVisBackend')])
 
 
 def checkpoint(work_dir: Path) -> dict:
-    return load_checkpoint_safe(work_dir / 'checkpoint_latest.pth')
+    return load_checkpoint_file(work_dir / 'checkpoint_latest.pth')
 
 
 def test_dist_train_matches_one_process_with_accumulation(

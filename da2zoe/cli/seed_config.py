@@ -1,9 +1,10 @@
-"""The seed script's command-line flags, as shortcuts into a da2zoe config.
+"""The seed script's flags written into a da2zoe config.
 
 ``train_da2_zoe.py`` users know these flags; ``tools/train.py`` accepts them
-next to the OpenMMLab ones. Every flag defaults to ``None`` (not given) so the
-config's value stands unless the user asks otherwise; the table of flags and
-keys is in ``docs/seed_flags.md``.
+next to the OpenMMLab ones (:mod:`da2zoe.cli.seed_flags` defines them). Each
+given flag writes its config key; ``--datasets`` writes the training set and
+the held-out validation and test sets, so the config a run saves evaluates
+that run's data.
 """
 import argparse
 import copy
@@ -11,10 +12,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from da2zoe.cli.seed_flags import dataset_paths
+from da2zoe.datasets.seed_datasets import (build_seed_datasets,
+                                           held_out_names, held_out_paths,
+                                           seed_evaluators)
 from da2zoe.structures.patch_grid import check_multiple_of_14
 
-ENCODERS = ('vits', 'vitb', 'vitl', 'vitg')
-SEED_DATASETS = ('nyu', 'sunrgbd', 'ibims', 'da2k', 'kitti')
 LOSS_FLAGS = {
     'silog_weight': 'SILogLoss',
     'grad_weight': 'GradL1Loss',
@@ -24,86 +27,6 @@ LOSS_FLAGS = {
 
 class ConfigConflictError(ValueError):
     """A command-line flag contradicts the config or another flag."""
-
-
-def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the seed script's flags to ``parser`` (all default to None).
-
-    Args:
-        parser (argparse.ArgumentParser): The parser of ``tools/train.py``.
-    """
-    model = parser.add_argument_group('model (seed flags)')
-    model.add_argument('--encoder', choices=ENCODERS)
-    model.add_argument('--n-bins', type=int)
-    model.add_argument(
-        '--bin-centers-type',
-        choices=('normed', 'softplus', 'hybrid1', 'hybrid2'))
-    model.add_argument('--min-depth', type=float)
-    model.add_argument('--max-depth', type=float)
-    model.add_argument('--n-attractors', type=int, nargs='+')
-    model.add_argument('--attractor-type', choices=('inv', 'exp'))
-    model.add_argument(
-        '--train-encoder',
-        action='store_true',
-        default=None,
-        help='train the encoder (frozen otherwise)')
-    model.add_argument(
-        '--encoder-lr-factor',
-        type=float,
-        help='encoder lr = lr / factor (seed default 10)')
-    model.add_argument(
-        '--pretrained-checkpoint',
-        help='weights to start from: DA-V2, DINOv2, DA-V1 or da2zoe '
-        'checkpoints (layout detected)')
-
-    train = parser.add_argument_group('training (seed flags)')
-    train.add_argument('--batch-size', type=int)
-    train.add_argument('--num-epochs', type=int)
-    train.add_argument('--lr', type=float)
-    train.add_argument('--weight-decay', type=float)
-    train.add_argument('--lr-step-size', type=int)
-    train.add_argument('--lr-gamma', type=float)
-    train.add_argument('--max-grad-norm', type=float)
-    train.add_argument('--silog-weight', type=float)
-    train.add_argument('--grad-weight', type=float)
-    train.add_argument('--metric-silog-weight', type=float)
-    train.add_argument(
-        '--accumulate',
-        type=int,
-        help='gradient accumulation: update every N iterations')
-
-    data = parser.add_argument_group('data (seed flags)')
-    data.add_argument('--datasets', nargs='+', choices=SEED_DATASETS)
-    data.add_argument(
-        '--dataset-ratios',
-        type=float,
-        nargs='+',
-        help='sampling ratio per entry of --datasets')
-    data.add_argument(
-        '--target-size',
-        type=int,
-        help='training crop size, a multiple of 14 (default 392)')
-    data.add_argument('--num-workers', type=int)
-    data.add_argument('--nyu-csv')
-    data.add_argument('--nyu-root')
-    data.add_argument('--sunrgbd-json')
-    data.add_argument('--sunrgbd-root')
-    data.add_argument(
-        '--use-bfx-depth', action='store_true', default=None)
-    data.add_argument('--ibims-root')
-    data.add_argument('--da2k-root')
-    data.add_argument('--da2k-annotation')
-    data.add_argument('--kitti-split')
-    data.add_argument('--kitti-root')
-
-    out = parser.add_argument_group('outputs (seed flags)')
-    out.add_argument('--save-dir', help='checkpoint directory')
-    out.add_argument('--log-dir', help='TensorBoard directory')
-    out.add_argument(
-        '--validate',
-        action='store_true',
-        default=None,
-        help='run the validation loop every epoch')
 
 
 def _set(cfg: Config, key: str, value: Any, applied: list,
@@ -144,7 +67,7 @@ def _pipelines(dataset: dict) -> List[list]:
 def set_train_crop_size(cfg: Config, size: int) -> int:
     """Sets the training crop and the keep-aspect resize bound to ``size``.
 
-    Training pipelines get ``RandomCrop(crop_size=size)`` and
+    Training pipelines get ``DepthRandomCrop(crop_size=size)`` and
     ``KeepAspectResize(min_size=size)``; evaluation pipelines get the same
     resize bound so the model sees the scale it was trained at.
 
@@ -164,7 +87,7 @@ def set_train_crop_size(cfg: Config, size: int) -> int:
             evaluation += _pipelines(cfg[loader].dataset)
     for pipeline in train:
         for transform in pipeline:
-            if transform.get('type') == 'RandomCrop':
+            if transform.get('type') == 'DepthRandomCrop':
                 transform['crop_size'] = size
                 changed += 1
             elif transform.get('type') == 'KeepAspectResize':
@@ -262,7 +185,7 @@ def apply_seed_arguments(cfg: Config,
         if set_train_crop_size(cfg, args.target_size) == 0:
             raise ConfigConflictError(
                 f'--target-size {args.target_size}: {config_path} has no '
-                'RandomCrop/KeepAspectResize in its training pipeline')
+                'DepthRandomCrop/KeepAspectResize in its training pipeline')
         applied.append(('--target-size', 'train crop', args.target_size))
 
     if args.save_dir is not None:
@@ -317,21 +240,19 @@ def _apply_loss_weights(cfg: Config, args: argparse.Namespace,
 
 
 def _apply_data(cfg: Config, args: argparse.Namespace, put) -> None:
-    """Builds ``--datasets`` into the training dataset config."""
-    paths = dict(
-        nyu_csv=args.nyu_csv, nyu_root=args.nyu_root,
-        sunrgbd_json=args.sunrgbd_json, sunrgbd_root=args.sunrgbd_root,
-        ibims_root=args.ibims_root, da2k_root=args.da2k_root,
-        da2k_annotation=args.da2k_annotation,
-        kitti_split=args.kitti_split, kitti_root=args.kitti_root)
-    given = {k: v for k, v in paths.items() if v is not None}
+    """Builds ``--datasets`` into the training and evaluation datasets.
+
+    The training set reads the given lists; validation and testing read
+    their held-out siblings (:func:`held_out_paths`) with the config's
+    ``test_pipeline`` and the table's evaluators.
+    """
+    given = dataset_paths(args)
     if args.datasets is None:
         if given or args.use_bfx_depth:
             raise ConfigConflictError(
                 f'dataset paths {sorted(given)} were given without '
                 '--datasets; name the datasets to train on')
         return
-    from da2zoe.datasets import build_seed_datasets
     pipeline = copy.deepcopy(cfg.get('train_pipeline'))
     if pipeline is None:
         raise ConfigConflictError(
@@ -344,55 +265,21 @@ def _apply_data(cfg: Config, args: argparse.Namespace, put) -> None:
         ratios=args.dataset_ratios,
         test_mode=False)
     put('--datasets', 'train_dataloader.dataset', dataset)
-    if cfg.get('val_dataloader') is None or cfg.get('test_pipeline') is None:
+    if cfg.get('test_pipeline') is None:
         return
-    val_paths = held_out_paths(given)
-    val_names = [n for n in args.datasets if n != 'da2k' and all(
-        val_paths.get(k) for k in _required_flags(n))]
-    if val_names:
-        val = build_seed_datasets(
-            val_names,
-            val_paths,
-            pipeline=copy.deepcopy(cfg.test_pipeline),
-            use_bfx_depth=bool(args.use_bfx_depth),
-            ratios=None,
-            test_mode=True)
-        put('--datasets', 'val_dataloader.dataset', val)
-
-
-def _required_flags(name: str) -> tuple:
-    from da2zoe.datasets.seed_datasets import SEED_DATASETS as TABLE
-    return TABLE[name][2]
-
-
-def held_out_paths(paths: Dict[str, str]) -> Dict[str, str]:
-    """Evaluation lists next to the training lists the seed flags name.
-
-    The seed's flags name training lists only. For validation, a list whose
-    file name says ``train`` is swapped for its ``test`` (or ``val``)
-    sibling when that file exists (``nyu2_train.csv`` -> ``nyu2_test.csv``,
-    ``sunrgbd_train.json`` -> ``sunrgbd_test.json``); a dataset without one
-    is left out of validation rather than validated on its training data.
-    Roots (``--*-root``) are kept. iBims-1 is a test set: its root is kept.
-
-    Args:
-        paths (dict): Seed path flags (``nyu_csv``, ``nyu_root``, ...).
-
-    Returns:
-        dict: The paths to validate on.
-    """
-    import os.path as osp
-    held_out = {}
-    for key, value in paths.items():
-        if key.endswith('_root') or key == 'da2k_annotation':
-            held_out[key] = value
+    eval_paths = held_out_paths(given)
+    eval_names = held_out_names(args.datasets, eval_paths)
+    if not eval_names:
+        return
+    for split in ('val', 'test'):
+        if cfg.get(f'{split}_dataloader') is None:
             continue
-        folder, name = osp.split(value)
-        root = paths.get(key.rsplit('_', 1)[0] + '_root', '')
-        for word in ('test', 'val'):
-            candidate = osp.join(folder, name.replace('train', word))
-            if 'train' in name and (osp.isfile(candidate) or osp.isfile(
-                    osp.join(root, candidate))):
-                held_out[key] = candidate
-                break
-    return held_out
+        put('--datasets', f'{split}_dataloader.dataset',
+            build_seed_datasets(
+                eval_names,
+                eval_paths,
+                pipeline=copy.deepcopy(cfg.test_pipeline),
+                use_bfx_depth=bool(args.use_bfx_depth),
+                ratios=None,
+                test_mode=True))
+        put('--datasets', f'{split}_evaluator', seed_evaluators(eval_names))

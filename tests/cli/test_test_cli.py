@@ -17,7 +17,7 @@ from da2zoe.apis import init_model
 from da2zoe.datasets import build_seed_datasets
 from da2zoe.registry import DATASETS, MODELS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = str(REPO / 'configs/da2zoe_tiny_synthetic.py')
 TINY_MODEL = {'model.backbone.arch.num_layers': 4,
               'model.backbone.out_indices': [0, 1, 2, 3]}

@@ -1,4 +1,4 @@
-"""tools/analysis_tools/benchmark.py and da2zoe.utils.benchmark, on a tiny
+"""tools/analysis_tools/benchmark.py and da2zoe.analysis.benchmark, on a tiny
 model: functional checks only, no timing assertions."""
 import importlib.util
 import json
@@ -9,9 +9,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from da2zoe.models.backbones.attention import Attention
-from da2zoe.utils import benchmark as bm
+from da2zoe.analysis import benchmark as bm
+from da2zoe.testing import write_synthetic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'benchmark.py'
 
 TINY_MODEL = """
@@ -39,7 +40,7 @@ train_dataloader = dict(
     dataset=dict(type='NYUCSVDataset', data_root={root!r},
                  csv_file='data/nyu2_train.csv',
                  pipeline=[dict(type='LoadRGB'), dict(type='LoadDepth'),
-                           dict(type='RandomCrop', crop_size=42),
+                           dict(type='DepthRandomCrop', crop_size=42),
                            dict(type='PackDepthInputs')]))
 """
 
@@ -61,7 +62,6 @@ def model_config(tmp_path):
 
 @pytest.fixture(scope='module')
 def data_config(tmp_path_factory):
-    from da2zoe.testing import write_synthetic
     root = tmp_path_factory.mktemp('synthetic')
     write_synthetic(root, 4, 0, (56, 70), ['nyu_csv'])
     path = root / 'tiny_data.py'
