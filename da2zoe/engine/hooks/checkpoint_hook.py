@@ -49,6 +49,8 @@ class DepthCheckpointHook(CheckpointHook):
       The message hub is written without the ``HistoryBuffer`` functions
       (:func:`~da2zoe.checkpoint.without_history_functions`), so the file
       loads under the weights-only allow list.
+      (MMEngine serialises into memory first: a save holds up to twice the
+      checkpoint's size in extra host memory.)
     - ``checkpoint_latest.pth`` and ``checkpoint_best.pth`` are hard links
       to the file just written: one serialisation per save. ``best`` is one
       fixed name replaced atomically (MMEngine deletes the previous best,
