@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
-from da2zoe.models.backbones.attention import Attention
 from da2zoe.analysis import benchmark as bm
+from da2zoe.models.backbones.attention import Attention
+from da2zoe.registry import MODELS
 from da2zoe.testing import write_synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,9 +184,6 @@ def test_matmul_peak_and_memory_helpers():
 
 
 def test_channels_last_switch_converts_weights_and_keeps_outputs():
-    from mmengine.config import Config
-
-    from da2zoe.registry import MODELS
     cfg = Config.fromstring(TINY_MODEL, '.py')
     torch.manual_seed(0)
     plain = MODELS.build(cfg.model).eval()
@@ -203,9 +202,6 @@ def test_channels_last_switch_converts_weights_and_keeps_outputs():
 
 
 def test_compile_switch_compiles_the_parts_in_place():
-    from mmengine.config import Config
-
-    from da2zoe.registry import MODELS
     cfg = Config.fromstring(TINY_MODEL, '.py')
     names = set(MODELS.build(cfg.model).state_dict())
     cfg.model.compile = dict(dynamic=False)

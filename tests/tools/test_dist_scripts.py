@@ -39,6 +39,7 @@ import torch
 from mmengine.config import Config
 
 from da2zoe.checkpoint import load_checkpoint_file
+from da2zoe.cli.runner_setup import setup_launcher
 from da2zoe.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,7 +105,6 @@ def test_scripts_call_torchrun(tool, fixed, tmp_path):
 
 
 def test_eval_samplers_do_not_pad():
-    from da2zoe.cli.runner_setup import setup_launcher
     cfg = Config.fromfile(TINY)
     cfg.launcher = 'none'
     cfg.val_dataloader.sampler['round_up'] = True  # explicit: kept

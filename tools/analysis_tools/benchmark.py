@@ -37,13 +37,15 @@ import time
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
 
 from da2zoe.analysis.benchmark import (count_flops, current_rss_bytes,
                                        load_average, matmul_peak_flops,
                                        median, peak_rss_bytes, reset_peak_rss,
                                        time_calls)
 from da2zoe.analysis.malloc import tune_malloc
-from da2zoe.registry import MODELS
+from da2zoe.models.backbones.dinov2 import DINOv2
+from da2zoe.registry import DATASETS, MODELS
 from da2zoe.structures import DepthDataSample
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16}
@@ -120,7 +122,6 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     model = cfg.model
     if args.arch:
-        from da2zoe.models.backbones.dinov2 import DINOv2
         model.backbone.arch = args.arch
         necks = model.neck if isinstance(model.neck, list) else [model.neck]
         necks[0].in_channels = DINOv2.arch_zoo[args.arch]['embed_dims']
@@ -338,9 +339,6 @@ def run_data(cfg, args, result) -> None:
     if not cfg.get('train_dataloader'):
         result['reason'] = 'the config has no train_dataloader'
         return
-    from mmengine.registry import init_default_scope
-
-    from da2zoe.registry import DATASETS
     init_default_scope(cfg.get('default_scope', 'da2zoe'))
     try:
         dataset = DATASETS.build(cfg.train_dataloader.dataset)
