@@ -96,7 +96,7 @@ def test_v1_checkpoint_into_the_default_model(golden, tmp_path):
     v1_checkpoint(golden, source)
     cfg = Config.fromfile(str(REPO / 'configs/da2zoe_vits_nyu.py'))
     cfg.model.backbone.arch = dict(embed_dims=64, num_layers=4, num_heads=2)
-    cfg.model.neck[0].in_channels = 64
+    cfg.model.neck.in_channels = 64
     model = MODELS.build(cfg.model)
     with pytest.raises(ValueError, match=r'head\.conv2\.weight: checkpoint '
                        r'\(16, 16, 1, 1\) vs model \(128, 128, 1, 1\)'):

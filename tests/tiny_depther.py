@@ -8,7 +8,7 @@ from mmengine.config import Config
 from da2zoe.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-VITS_CONFIG = osp.join(ROOT, 'configs', '_base_', 'models', 'da2zoe_vits.py')
+VITS_CONFIG = osp.join(ROOT, 'configs', 'da2zoe_vits_nyu.py')
 
 
 def write_tiny_model(folder: str,
@@ -22,9 +22,10 @@ def write_tiny_model(folder: str,
     Returns:
         tuple[str, str]: Config path and checkpoint (a state dict) path.
     """
-    cfg = Config.fromfile(VITS_CONFIG)
+    # The model alone, as a user's model-only config (no test pipeline).
+    cfg = Config(dict(model=Config.fromfile(VITS_CONFIG).model))
     cfg.model.backbone.arch = dict(embed_dims=64, num_layers=4, num_heads=2)
-    cfg.model.neck[0].in_channels = 64
+    cfg.model.neck.in_channels = 64
     if infer_size is not None:
         cfg.infer_size = infer_size
     config_path = osp.join(folder, 'tiny.py')

@@ -14,8 +14,11 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # checkpoint_latest.pth every epoch, checkpoint_epoch_N.pth, and
-    # checkpoint_best.pth by save_best; atomic writes, safe loading.
-    checkpoint=dict(type='DepthCheckpointHook', interval=1, save_best=None),
+    # checkpoint_best.pth by save_best (lowest abs_rel of the validations;
+    # none without validation); atomic writes, safe loading.
+    checkpoint=dict(
+        type='DepthCheckpointHook', interval=1, save_best='abs_rel',
+        rule='less'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Image | GT | prediction | error panels to TensorBoard.
     visualization=dict(type='DepthVisualizationHook', interval=500),

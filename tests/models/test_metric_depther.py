@@ -156,10 +156,10 @@ def tiny_model(frozen: bool):
 
     from da2zoe.registry import MODELS
     cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] /
-                              'configs/_base_/models/da2zoe_vits.py'))
+                              'configs/da2zoe_vits_nyu.py'))
     cfg.model.backbone.arch = dict(embed_dims=64, num_layers=4, num_heads=2)
     cfg.model.backbone.frozen = frozen
-    cfg.model.neck[0].in_channels = 64
+    cfg.model.neck.in_channels = 64
     model = MODELS.build(cfg.model)
     model.init_weights()
     return model

@@ -12,8 +12,9 @@ from torch.nn import functional as F
 
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.models.backbones import DINOv2
-from da2zoe.models.necks import (DPTNeck, PyramidFusion, TokenAdapter,
-                                 linear_resample_matrix, resample_to_stride)
+from da2zoe.models.necks import (AdapterFusionNeck, DPTNeck, PyramidFusion,
+                                 TokenAdapter, linear_resample_matrix,
+                                 resample_to_stride)
 from da2zoe.registry import NECKS
 
 GOLDEN = Path(__file__).parents[1] / 'data' / 'golden'
@@ -94,6 +95,33 @@ def test_pyramid_fusion_shapes(height, width):
     assert out['final_stride'] == 8
     assert PyramidFusion(8)(adapter.__class__(8, 8)(
         fake_tokens(height, width)))['rel_depth'] is None
+
+
+def test_adapter_fusion_neck_is_the_two_item_list():
+    """One module with the list form's parameter names (neck.0 / neck.1), so
+    checkpoints of either form load into the other and give the same maps."""
+    from da2zoe.models.depthers import MetricDepther
+    common = dict(
+        backbone=dict(type='DINOv2', arch=TINY_VIT),
+        head=dict(type='ZoeDepthHead', bottleneck_channels=16,
+                  level_channels=16, n_bins=16, bin_embedding_dim=16))
+    torch.manual_seed(0)
+    listed = MetricDepther(
+        neck=[dict(type='TokenAdapter', in_channels=64, out_channels=16),
+              dict(type='PyramidFusion', in_channels=16, channels=16)],
+        **common)
+    one = MetricDepther(
+        neck=dict(type='AdapterFusionNeck', in_channels=64, channels=16),
+        **common)
+    shapes = {k: v.shape for k, v in listed.state_dict().items()}
+    assert {k: v.shape for k, v in one.state_dict().items()} == shapes
+    assert any(k.startswith('neck.1.') for k in shapes)
+    one.load_state_dict(listed.state_dict(), strict=True)
+    tokens = fake_tokens(140, 196, channels=64)
+    a, b = listed.neck(tokens), one.neck(tokens)
+    torch.testing.assert_close(a['final'], b['final'], rtol=0, atol=0)
+    assert isinstance(one.neck, AdapterFusionNeck)
+    assert len(one.neck[1].laterals) == 3
 
 
 def test_pyramid_fusion_no_unused_parameters():

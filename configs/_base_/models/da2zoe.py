@@ -1,25 +1,24 @@
-# da2zoe model with a DINOv2-vitg encoder: TokenAdapter + PyramidFusion neck
-# (true strides 8/16/32, fused at 1/8) and a ZoeDepth metric-bins head.
-# Defaults are the seed script's: 64 softplus bins, 1e-3..10 m, attractors
+# The da2zoe model (the seed script's): a DINOv2 encoder, the AdapterFusionNeck
+# (TokenAdapter to true strides 8/16/32, then PyramidFusion to one 1/8 map) and
+# a ZoeDepth metric-bins head: 64 softplus bins over 1e-3..10 m, attractors
 # [16, 8, 4, 1] of type inv, kind sum, alpha 300, gamma 2, min_temp 5.
+# Written for vitl; a top-level config names its arch and the widths that go
+# with it (neck in_channels = the encoder's width; neck channels = the head's
+# bottleneck / level channels).
 model = dict(
     type='MetricDepther',
     data_preprocessor=dict(type='DepthDataPreprocessor', size_divisor=14),
     backbone=dict(
         type='DINOv2',
-        arch='vitg',
+        arch='vitl',
         # The seed trains the encoder only with --train-encoder.
         frozen=True,
         # Activation checkpointing of the ViT blocks (only active in training
         # with a trainable encoder): less memory for some extra compute.
         with_cp=False,
     ),
-    neck=[
-        dict(type='TokenAdapter', in_channels=1536, out_channels=256,
-             strides=(8, 16, 32)),
-        dict(type='PyramidFusion', in_channels=256, channels=256,
-             final_channels=32, strides=(8, 16, 32), refine_blocks=1),
-    ],
+    neck=dict(type='AdapterFusionNeck', in_channels=1024, channels=256,
+              final_channels=32, strides=(8, 16, 32), refine_blocks=1),
     head=dict(
         type='ZoeDepthHead',
         bottleneck_channels=256,
