@@ -4,7 +4,7 @@
 [--amp-dtype bfloat16] [--cfg-options ...] [--json PATH]``
 
 Trains CONFIG twice from the same seed through ``tools/train.py``'s config
-path, once in float32 and once with ``--amp`` (bf16 autocast on a CPU), for
+path (:mod:`da2zoe.cli.train`), once in float32 and once with ``--amp`` (bf16 autocast on a CPU), for
 ``--steps`` iterations each, and compares the total loss step by step: the
 relative difference per step and that of the ``--smooth``-step moving
 averages (the curve one reads in a log). Both runs see the same batches in
@@ -20,7 +20,6 @@ first is the noise floor the mixed-precision distance should be read
 against.
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import sys
@@ -30,18 +29,8 @@ from typing import List
 import numpy as np
 from mmengine.config import DictAction
 
+from da2zoe.cli import train as train_cli
 from da2zoe.cli.runner_setup import build_runner, setup_launcher
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_train_tool():
-    """``tools/train.py`` as a module (its config building is reused)."""
-    spec = importlib.util.spec_from_file_location(
-        'da2zoe_train_tool', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -121,7 +110,7 @@ def main(argv=None) -> int:
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
-    train_tool = load_train_tool()
+    train_tool = train_cli
     with tempfile.TemporaryDirectory() as tmp:
         root = args.work_dir or tmp
         fp32 = train_losses(train_tool, args, osp.join(root, 'fp32'), False)
