@@ -1,7 +1,11 @@
 """Bad input: skipped, counted and named in training; raised in evaluation."""
+import logging
+
 import cv2
 import numpy as np
 import pytest
+
+from mmengine.logging import MMLogger
 
 from da2zoe.datasets import (BadSampleError, DepthConcatDataset,
                              DepthFolderDataset, NYUCSVDataset,
@@ -23,6 +27,30 @@ def _write_pair(root, name, depth, size=(32, 48)):
             np.save(root / f'{name}.npy', depth)
         else:
             cv2.imwrite(str(root / f'{name}.png'), depth)
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def logged():
+    """What the datasets log to MMEngine's current logger during a test.
+
+    A handler on the logger itself: the logger's console handler may be bound
+    to the stdout of an earlier test, out of ``capsys``' reach.
+    """
+    handler = _Records()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)
 
 
 @pytest.fixture
@@ -49,7 +77,7 @@ BAD_REASONS = {
 }
 
 
-def test_training_skips_bad_samples_by_name(nyu_root, capsys):
+def test_training_skips_bad_samples_by_name(nyu_root, logged):
     dataset = NYUCSVDataset(
         csv_file='list.csv', data_root=str(nyu_root), pipeline=PIPELINE)
     np.random.seed(0)
@@ -58,8 +86,7 @@ def test_training_skips_bad_samples_by_name(nyu_root, capsys):
         assert out['data_samples'].gt_mask.any()
     assert dataset.num_skipped >= len(BAD_REASONS)
     assert count_skipped(DepthConcatDataset([dataset])) == dataset.num_skipped
-    captured = capsys.readouterr()
-    text = captured.out + captured.err
+    text = '\n'.join(logged)
     assert text.count('missing.png: depth file not found') == 1  # once
     for name in ('missing.png', 'zero.png', 'small.png', 'broken.png',
                  'gone.jpg'):
