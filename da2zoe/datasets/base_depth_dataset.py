@@ -8,7 +8,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from da2zoe.evaluation.crops import crop_box
+from da2zoe.structures.eval_crop import crop_box
 from da2zoe.registry import TRANSFORMS
 from .bad_sample import ON_BAD_SAMPLE, BadSampleError, SkipCounter
 from .codecs import DEPTH_DECODERS
@@ -77,7 +77,7 @@ class BaseDepthDataset(BaseDataset):
         eval_max_depth (float, optional): Evaluation range upper bound.
             Default: ``SPEC``'s.
         eval_crop (str | tuple, optional): A crop of
-            :mod:`da2zoe.evaluation.crops`: ``None``/``'none'``, ``'eigen'``,
+            :mod:`da2zoe.structures.eval_crop`: ``None``/``'none'``, ``'eigen'``,
             ``'eigen_fixed'``, ``'garg'``, ``'kitti_eigen'`` or ``(top,
             bottom, left, right)`` on the GT grid. Default: ``SPEC``'s
             (``'default'`` means that; pass None for no crop).

@@ -8,7 +8,7 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .crops import CropSpec, crop_mask
+from da2zoe.structures.eval_crop import CropSpec, crop_mask
 
 #: Base of the threshold accuracies: d_k counts max(gt/pred, pred/gt) < 1.25^k.
 DELTA_BASE = 1.25
@@ -126,7 +126,7 @@ def evaluate_depth_map(
         gt (Tensor): Ground truth (..., H, W), single image.
         min_depth (float): Lower evaluation bound.
         max_depth (float): Upper evaluation bound.
-        crop (None | str | Sequence[int]): See :mod:`da2zoe.evaluation.crops`.
+        crop (None | str | Sequence[int]): See :mod:`da2zoe.structures.eval_crop`.
         mask (Tensor, optional): Extra validity mask (..., H, W) bool, ANDed
             with the range and crop masks.
 

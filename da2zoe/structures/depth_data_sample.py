@@ -21,7 +21,7 @@ class DepthDataSample(BaseDataElement):
     ``img_path``, ``depth_path``, ``ori_shape``, ``img_shape``, ``pad_shape``,
     ``flip``, ``dataset_name``, ``min_depth``, ``max_depth`` (the training
     range), ``eval_min_depth``, ``eval_max_depth``, ``eval_crop`` (see
-    :mod:`da2zoe.evaluation.crops`), ``focal``, ``intrinsics``.
+    :mod:`da2zoe.structures.eval_crop`), ``focal``, ``intrinsics``.
     """
 
     def _tensor_field(name: str, doc: str) -> property:  # noqa: N805

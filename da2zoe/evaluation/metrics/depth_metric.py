@@ -9,7 +9,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from da2zoe.registry import METRICS
-from ..crops import CropSpec
+from da2zoe.structures.eval_crop import CropSpec
 from ..functional import METRIC_NAMES, evaluate_depth_map
 from ..table import format_table
 from .sample_fields import as_image, is_pair_sample, sample_to_dict
@@ -27,7 +27,7 @@ class DepthMetric(BaseMetric):
     GT grid if needed, clipped to ``[eval_min_depth, eval_max_depth]``
     (+-inf -> max, NaN -> min); valid pixels satisfy
     ``eval_min_depth < gt < eval_max_depth`` (strict), lie inside the crop
-    (resolved on the GT grid, see :mod:`da2zoe.evaluation.crops`) and inside
+    (resolved on the GT grid, see :mod:`da2zoe.structures.eval_crop`) and inside
     the sample's ``gt_mask`` when it has one. Errors are computed in float64.
 
     ``silog`` is ZoeDepth's (x100). DA-V2's definition is ``silog_da2``; add

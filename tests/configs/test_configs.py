@@ -14,7 +14,7 @@ from mmengine.config import Config
 import da2zoe.engine  # noqa: F401  (registers the optimiser parts)
 from da2zoe.registry import DATASETS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 ALL_CONFIGS = sorted(str(p.relative_to(CONFIG_DIR))
                      for p in CONFIG_DIR.rglob('*.py'))
 TOP_LEVEL = sorted(p for p in ALL_CONFIGS if '/' not in p)

@@ -20,7 +20,7 @@ from da2zoe.checkpoint import load_pretrained
 from da2zoe.models.data_preprocessor import IMAGENET_MEAN, IMAGENET_STD
 from da2zoe.registry import MODELS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / 'tests/data/golden/zoedepth_da1_tiny.npz'
 TOL = dict(atol=1e-10, rtol=1e-10)
 

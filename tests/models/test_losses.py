@@ -10,7 +10,7 @@ from da2zoe.models.losses import (GradL1Loss, MetricSILogLoss,
                                   PairRankingLoss, SILogLoss)
 from da2zoe.registry import LOSSES
 
-GOLDEN = Path(__file__).parent / 'data' / 'golden' / 'losses.npz'
+GOLDEN = Path(__file__).parents[1] / 'data' / 'golden' / 'losses.npz'
 RTOL = 1e-12
 
 
