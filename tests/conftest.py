@@ -1,4 +1,5 @@
-"""Fixtures of the dataset tests: synthetic data written by make_synthetic.py."""
+"""Fixtures of the dataset tests: synthetic data written by
+make_synthetic.py."""
 import json
 import subprocess
 import sys

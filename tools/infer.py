@@ -30,11 +30,15 @@ from mmengine.config import DictAction
 from tqdm import tqdm
 
 from da2zoe.analysis.malloc import tune_malloc
-from da2zoe.apis import init_model, inference
+from da2zoe.apis import inference, init_model
 from da2zoe.apis.depth_outputs import OUTPUT_KINDS, ColorStyle, save_outputs
 from da2zoe.apis.pointcloud import intrinsics_from_hfov
-from da2zoe.apis.sources import (Frame, collect_sources, count_frames,
-                                 iter_frames)
+from da2zoe.apis.sources import (
+    Frame,
+    collect_sources,
+    count_frames,
+    iter_frames,
+)
 from da2zoe.structures.patch_grid import check_multiple_of_14
 
 

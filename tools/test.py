@@ -1,4 +1,5 @@
-"""Evaluates a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+"""Evaluates a checkpoint:
+``python tools/test.py CONFIG CHECKPOINT [options]``.
 
 The entry point of :mod:`da2zoe.cli.test`.
 """

@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable
 
 import torch
-from torch.utils.flop_counter import (FlopCounterMode,
-                                      sdpa_backward_flop_count,
-                                      sdpa_flop_count)
+from torch.utils.flop_counter import (
+    FlopCounterMode,
+    sdpa_backward_flop_count,
+    sdpa_flop_count,
+)
 
 from da2zoe.analysis.malloc import trim_malloc
 

@@ -1,5 +1,5 @@
 """Inference API: build a model from a config and predict metric depth."""
-from .inference import init_model, inference
+from .inference import inference, init_model
 from .preprocess import ImageReadError, read_image, to_rgb
 
 __all__ = [

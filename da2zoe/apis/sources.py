@@ -1,4 +1,5 @@
-"""Inputs of ``tools/infer.py``: images, folders, globs and videos as frames."""
+"""Inputs of ``tools/infer.py``: images, folders, globs and videos as
+frames."""
 import glob
 import os
 import os.path as osp

@@ -5,9 +5,13 @@ engine and tools can all use it.
 """
 from .allow_list import checkpoint_safe_globals
 from .atomic_backend import ATOMIC_BACKEND, AtomicLocalBackend
-from .atomic_write import (link_atomic, remove_stale_temp_files,
-                           save_checkpoint_atomic, write_bytes_atomic,
-                           write_text_atomic)
+from .atomic_write import (
+    link_atomic,
+    remove_stale_temp_files,
+    save_checkpoint_atomic,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 from .history_buffers import without_history_functions
 from .layouts import ConversionSummary, convert_state_dict, detect_layout
 from .pretrained import LoadResult, load_pretrained

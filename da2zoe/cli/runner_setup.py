@@ -203,7 +203,8 @@ def print_key_choices(cfg: Config,
     train_cfg = cfg.get('train_cfg', {})
     loader = cfg.get('train_dataloader', {})
     dataset = loader.get('dataset', {})
-    lines.append(f'data: {dataset.get("type")} batch={loader.get("batch_size")}'
+    lines.append(f'data: {dataset.get("type")} '
+                 f'batch={loader.get("batch_size")}'
                  f' workers={loader.get("num_workers")} '
                  f'epochs={train_cfg.get("max_epochs")} '
                  f'validate={cfg.get("val_dataloader") is not None}')

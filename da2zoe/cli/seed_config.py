@@ -13,9 +13,12 @@ from typing import Any, Dict, List, Optional, Tuple
 from mmengine.config import Config
 
 from da2zoe.cli.seed_flags import dataset_paths
-from da2zoe.datasets.seed_datasets import (build_seed_datasets,
-                                           held_out_names, held_out_paths,
-                                           seed_evaluators)
+from da2zoe.datasets.seed_datasets import (
+    build_seed_datasets,
+    held_out_names,
+    held_out_paths,
+    seed_evaluators,
+)
 from da2zoe.structures.patch_grid import check_multiple_of_14
 
 LOSS_FLAGS = {

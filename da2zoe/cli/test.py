@@ -14,8 +14,11 @@ from typing import List, Optional, Sequence
 from mmengine.config import Config, DictAction
 
 from da2zoe.checkpoint import load_pretrained
-from da2zoe.cli.runner_setup import (add_launcher_arguments,
-                                     export_local_rank, runner_from_args)
+from da2zoe.cli.runner_setup import (
+    add_launcher_arguments,
+    export_local_rank,
+    runner_from_args,
+)
 from da2zoe.cli.seed_flags import add_dataset_arguments, dataset_paths
 from da2zoe.datasets.seed_datasets import build_seed_datasets, seed_evaluators
 from da2zoe.evaluation.table import format_table

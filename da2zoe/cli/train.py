@@ -13,9 +13,12 @@ from typing import List, Optional
 from mmengine.config import Config, DictAction
 
 from da2zoe.cli.run_summary import report_saved_config
-from da2zoe.cli.runner_setup import (add_launcher_arguments,
-                                     export_local_rank, print_key_choices,
-                                     runner_from_args)
+from da2zoe.cli.runner_setup import (
+    add_launcher_arguments,
+    export_local_rank,
+    print_key_choices,
+    runner_from_args,
+)
 from da2zoe.cli.seed_config import ConfigConflictError, apply_seed_arguments
 from da2zoe.cli.seed_flags import add_seed_arguments
 

@@ -2,9 +2,9 @@
 transforms."""
 from .bad_sample import BadSampleError
 from .base_depth_dataset import BaseDepthDataset
+from .codecs import DEPTH_DECODERS
 from .da2k import DA2KDataset
 from .dataset_mix import DepthConcatDataset
-from .codecs import DEPTH_DECODERS
 from .depth_folder import DepthFolderDataset
 from .ibims import IBimsDataset
 from .kitti import KITTIDataset

@@ -1,4 +1,5 @@
-"""Shared machinery of every depth dataset: the per-sample spec and bad input."""
+"""Shared machinery of every depth dataset: the per-sample spec and bad
+input."""
 import logging
 import os.path as osp
 import pickle
@@ -8,8 +9,8 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from da2zoe.structures.eval_crop import crop_box
 from da2zoe.registry import TRANSFORMS
+from da2zoe.structures.eval_crop import crop_box
 from .bad_sample import ON_BAD_SAMPLE, BadSampleError, SkipCounter
 from .codecs import DEPTH_DECODERS
 
@@ -77,9 +78,9 @@ class BaseDepthDataset(BaseDataset):
         eval_max_depth (float, optional): Evaluation range upper bound.
             Default: ``SPEC``'s.
         eval_crop (str | tuple, optional): A crop of
-            :mod:`da2zoe.structures.eval_crop`: ``None``/``'none'``, ``'eigen'``,
-            ``'eigen_fixed'``, ``'garg'``, ``'kitti_eigen'`` or ``(top,
-            bottom, left, right)`` on the GT grid. Default: ``SPEC``'s
+            :mod:`da2zoe.structures.eval_crop`: ``None``/``'none'``,
+            ``'eigen'``, ``'eigen_fixed'``, ``'garg'``, ``'kitti_eigen'`` or
+            ``(top, bottom, left, right)`` on the GT grid. Default: ``SPEC``'s
             (``'default'`` means that; pass None for no crop).
         dataset_name (str, optional): Name in the sample's metainfo and the
             log. Default: the class's :attr:`DATASET_NAME`.

@@ -81,9 +81,9 @@ class DepthConcatDataset(MMEngineConcatDataset):
                                 side='right'),
                 minlength=len(self.datasets))
             print_log(
-                'DepthConcatDataset: samples per epoch by dataset ' + ', '.join(
-                    f'{d.metainfo.get("dataset_name")}={n}'
-                    for d, n in zip(self.datasets, sizes)),
+                'DepthConcatDataset: samples per epoch by dataset ' +
+                ', '.join(f'{d.metainfo.get("dataset_name")}={n}'
+                          for d, n in zip(self.datasets, sizes)),
                 logger='current')
 
     def _draw_index_map(self) -> np.ndarray:

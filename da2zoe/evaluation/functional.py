@@ -126,7 +126,8 @@ def evaluate_depth_map(
         gt (Tensor): Ground truth (..., H, W), single image.
         min_depth (float): Lower evaluation bound.
         max_depth (float): Upper evaluation bound.
-        crop (None | str | Sequence[int]): See :mod:`da2zoe.structures.eval_crop`.
+        crop (None | str | Sequence[int]): See
+            :mod:`da2zoe.structures.eval_crop`.
         mask (Tensor, optional): Extra validity mask (..., H, W) bool, ANDed
             with the range and crop masks.
 

@@ -15,7 +15,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @MODELS.register_module()
 class DepthDataPreprocessor(BaseDataPreprocessor):
-    """Normalises RGB images and pads the batch to a multiple of the patch size.
+    """Normalises RGB images and pads the batch to a multiple of the patch
+    size.
 
     Images arrive as uint8 RGB (3, H, W) tensors (see ``PackDepthInputs``).
     They are scaled to [0, 1], ImageNet-normalised and padded at the bottom and

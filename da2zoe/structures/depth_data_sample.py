@@ -1,4 +1,5 @@
-"""The data sample that carries one image's depth annotations and prediction."""
+"""The data sample that carries one image's depth annotations and
+prediction."""
 from typing import Optional
 
 import torch

@@ -10,8 +10,13 @@ from mmengine.visualization import Visualizer
 
 from da2zoe.registry import VISUALIZERS
 from .colorbar import draw_colorbar, label_panel
-from .colorize import (abs_rel_error_map, colorize_depth, colorize_error,
-                       depth_range, valid_depth_mask)
+from .colorize import (
+    abs_rel_error_map,
+    colorize_depth,
+    colorize_error,
+    depth_range,
+    valid_depth_mask,
+)
 
 
 def _to_numpy(value) -> Optional[np.ndarray]:

@@ -1,4 +1,5 @@
-"""init_model / inference: DA-V2 resize rule, sizes, channel order, batching."""
+"""init_model / inference: DA-V2 resize rule, sizes, channel order,
+batching."""
 import cv2
 import numpy as np
 import pytest

@@ -9,9 +9,13 @@ import time
 import torch
 from mmengine.fileio import get_file_backend
 
-from da2zoe.checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend,
-                               load_checkpoint_file, remove_stale_temp_files,
-                               save_checkpoint_atomic)
+from da2zoe.checkpoint import (
+    ATOMIC_BACKEND,
+    AtomicLocalBackend,
+    load_checkpoint_file,
+    remove_stale_temp_files,
+    save_checkpoint_atomic,
+)
 
 
 def test_multiple_paths_share_bytes(tmp_path):

@@ -7,8 +7,11 @@ from mmengine.logging import MessageHub
 from mmengine.logging.history_buffer import HistoryBuffer
 from torch import nn
 
-from da2zoe.checkpoint import (load_checkpoint_file, save_checkpoint_atomic,
-                               without_history_functions)
+from da2zoe.checkpoint import (
+    load_checkpoint_file,
+    save_checkpoint_atomic,
+    without_history_functions,
+)
 
 
 def test_only_the_way_to_a_buffer_is_copied():

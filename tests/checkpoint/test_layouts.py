@@ -9,8 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from da2zoe.checkpoint import (UnsafeCheckpointError, convert_state_dict,
-                               load_checkpoint_file, load_pretrained)
+from da2zoe.checkpoint import (
+    UnsafeCheckpointError,
+    convert_state_dict,
+    load_checkpoint_file,
+    load_pretrained,
+)
 from da2zoe.models.backbones import DINOv2
 
 ROOT = Path(__file__).parents[2]

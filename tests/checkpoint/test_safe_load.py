@@ -11,10 +11,13 @@ from mmengine.logging import MessageHub
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from da2zoe.checkpoint import (UnsafeCheckpointError, load_checkpoint_file,
-                               register_safe_globals,
-                               resave_trusted_checkpoint,
-                               save_checkpoint_atomic)
+from da2zoe.checkpoint import (
+    UnsafeCheckpointError,
+    load_checkpoint_file,
+    register_safe_globals,
+    resave_trusted_checkpoint,
+    save_checkpoint_atomic,
+)
 
 
 class _Payload:

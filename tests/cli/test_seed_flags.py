@@ -7,8 +7,12 @@ from da2zoe.cli import test as test_tool
 from da2zoe.cli import train as train_tool
 from da2zoe.cli.run_summary import evaluation_command
 from da2zoe.cli.seed_flags import dataset_paths
-from da2zoe.datasets.seed_datasets import (SEED_DATASETS, SEED_NAMES,
-                                           held_out_paths, seed_evaluators)
+from da2zoe.datasets.seed_datasets import (
+    SEED_DATASETS,
+    SEED_NAMES,
+    held_out_paths,
+    seed_evaluators,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 VITL = str(REPO / 'configs/da2zoe_vitl_nyu.py')

@@ -79,7 +79,7 @@ def test_seed_readme_custom_command(synthetic_root, tmp_path):
 def test_seed_defaults_are_the_config_defaults():
     cfg = build([VITL])
     assert cfg.model.backbone.frozen is True  # no --train-encoder
-    losses = {l['type']: l['loss_weight'] for l in cfg.model.losses}
+    losses = {loss['type']: loss['loss_weight'] for loss in cfg.model.losses}
     assert losses == {'SILogLoss': 1.0, 'GradL1Loss': 0.5,
                       'MetricSILogLoss': 0.5}
     assert cfg.optim_wrapper.clip_grad.max_norm == 1.0
@@ -93,7 +93,7 @@ def test_seed_defaults_are_the_config_defaults():
 def test_loss_weight_flags(tmp_path):
     cfg = build([VITL, '--silog-weight', '2', '--grad-weight', '0',
                  '--metric-silog-weight', '0.25'])
-    losses = {l['type']: l['loss_weight'] for l in cfg.model.losses}
+    losses = {loss['type']: loss['loss_weight'] for loss in cfg.model.losses}
     assert losses == {'SILogLoss': 2.0, 'GradL1Loss': 0.0,
                       'MetricSILogLoss': 0.25}
 

@@ -4,12 +4,15 @@ import logging
 import cv2
 import numpy as np
 import pytest
-
 from mmengine.logging import MMLogger
 
-from da2zoe.datasets import (BadSampleError, DepthConcatDataset,
-                             DepthFolderDataset, NYUCSVDataset,
-                             SUNRGBDDataset)
+from da2zoe.datasets import (
+    BadSampleError,
+    DepthConcatDataset,
+    DepthFolderDataset,
+    NYUCSVDataset,
+    SUNRGBDDataset,
+)
 from da2zoe.engine.hooks import count_skipped
 
 PIPELINE = [

@@ -9,11 +9,24 @@ import pytest
 
 from da2zoe.datasets import DEPTH_DECODERS
 from da2zoe.datasets.codecs import (
-    NYU_VALID_WINDOW, decode_ibims_png, decode_kitti, decode_millimetres,
-    decode_nyu8, decode_scaled, decode_sunrgbd, encode_ibims_png,
-    encode_kitti, encode_millimetres, encode_nyu8, encode_scaled,
-    encode_sunrgbd, nyu_valid_window, read_intrinsics, write_intrinsics,
-    write_raw)
+    NYU_VALID_WINDOW,
+    decode_ibims_png,
+    decode_kitti,
+    decode_millimetres,
+    decode_nyu8,
+    decode_scaled,
+    decode_sunrgbd,
+    encode_ibims_png,
+    encode_kitti,
+    encode_millimetres,
+    encode_nyu8,
+    encode_scaled,
+    encode_sunrgbd,
+    nyu_valid_window,
+    read_intrinsics,
+    write_intrinsics,
+    write_raw,
+)
 
 INVALID = [0.0, -1.0, np.nan, np.inf, -np.inf]
 

@@ -4,10 +4,16 @@ import pytest
 from mmcv.transforms import RandomFlip
 from mmcv.transforms.utils import cache_random_params
 
-from da2zoe.datasets.transforms import (DepthRandomCrop, DepthRandomFlip,
-                                        KBCrop, KeepAspectResize,
-                                        NYUBorderCrop, PackDepthInputs,
-                                        PhotoMetricAug, RandomRotate)
+from da2zoe.datasets.transforms import (
+    DepthRandomCrop,
+    DepthRandomFlip,
+    KBCrop,
+    KeepAspectResize,
+    NYUBorderCrop,
+    PackDepthInputs,
+    PhotoMetricAug,
+    RandomRotate,
+)
 from da2zoe.datasets.transforms.gt_geometry import crop_gt
 from da2zoe.registry import TRANSFORMS
 from da2zoe.structures.patch_grid import check_multiple_of_14
@@ -133,14 +139,16 @@ def test_nyu_border_mask_and_crop():
     sample = _sample(480, 640)
     masked = NYUBorderCrop(mode='mask')(dict(sample))
     assert masked['gt_mask'][7:474, 7:632].all()
-    assert not masked['gt_mask'][:7].any() and not masked['gt_mask'][:, 632:].any()
+    assert (not masked['gt_mask'][:7].any()
+            and not masked['gt_mask'][:, 632:].any())
     cropped = NYUBorderCrop(mode='crop')(_sample(480, 640))
     assert cropped['img'].shape[:2] == (467, 625)
 
 
 def test_kb_crop_is_bottom_centre():
     sample = _sample(375, 1242)
-    sample['gt_depth'] = np.arange(375 * 1242, dtype=np.float32).reshape(375, 1242)
+    sample['gt_depth'] = np.arange(
+        375 * 1242, dtype=np.float32).reshape(375, 1242)
     sample['pairs'] = np.zeros((0, 4), np.int64)
     results = KBCrop()(sample)
     assert results['img'].shape[:2] == (352, 1216)
@@ -156,7 +164,9 @@ def test_pack_applies_each_samples_range():
     data = packed['data_samples']
     assert packed['inputs'].shape == (3, 80, 120)
     assert str(packed['inputs'].dtype) == 'torch.uint8'
-    assert data.gt_mask[0, 0, :5].tolist() == [False, False, True, False, False]
+    assert data.gt_mask[0, 0, :5].tolist() == [
+        False, False, True, False, False
+    ]
     assert data.pairs.dtype.is_floating_point is False
     for key in ('img_path', 'depth_path', 'ori_shape', 'img_shape',
                 'pad_shape', 'flip', 'dataset_name', 'min_depth', 'max_depth',

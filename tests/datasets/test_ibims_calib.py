@@ -1,4 +1,5 @@
-"""iBims-1's MATLAB calibration and plane label maps reach the metrics right."""
+"""iBims-1's MATLAB calibration and plane label maps reach the metrics
+right."""
 import numpy as np
 from scipy.io import savemat
 

@@ -1,16 +1,22 @@
 """Each defect of the seed script (REFERENCE section 8) fails loudly here.
 
-(c) iBims masks: test_synthetic_decoding.py::test_ibims_validity_masks_are_applied;
+(c) iBims masks:
+    test_synthetic_decoding.py::test_ibims_validity_masks_are_applied;
 (e) 384: test_depth_transforms.py::test_384_is_rejected_with_392_suggested;
-(f) square resize: test_depth_transforms.py::test_keep_aspect_resize_preserves_aspect.
+(f) square resize:
+    test_depth_transforms.py::test_keep_aspect_resize_preserves_aspect.
 """
 import cv2
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 
-from da2zoe.datasets import (DA2KDataset, DepthConcatDataset, NYUCSVDataset,
-                             SUNRGBDDataset)
+from da2zoe.datasets import (
+    DA2KDataset,
+    DepthConcatDataset,
+    NYUCSVDataset,
+    SUNRGBDDataset,
+)
 from da2zoe.registry import LOSSES
 
 NATIVE = [

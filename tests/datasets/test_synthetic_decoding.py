@@ -2,9 +2,15 @@
 import numpy as np
 import pytest
 
-from da2zoe.datasets import (DA2KDataset, DepthFolderDataset, IBimsDataset,
-                             KITTIDataset, NYUCSVDataset, NYUSplitDataset,
-                             SUNRGBDDataset)
+from da2zoe.datasets import (
+    DA2KDataset,
+    DepthFolderDataset,
+    IBimsDataset,
+    KITTIDataset,
+    NYUCSVDataset,
+    NYUSplitDataset,
+    SUNRGBDDataset,
+)
 from da2zoe.datasets.codecs import load_ibims_mat
 
 # Ground truth kept native: only the model input is resized.
@@ -55,7 +61,8 @@ def test_nyu_csv_train_8bit_and_test_16bit(synthetic_root, true_depth,
 
 def test_nyu_eigen_split(synthetic_root, true_depth, scene_index):
     root = synthetic_root / 'nyu_eigen'
-    for split, img_dir in (('train', 'sync'), ('test', 'official_splits/test')):
+    for split, img_dir in (('train', 'sync'),
+                           ('test', 'official_splits/test')):
         dataset = NYUSplitDataset(
             split_file=f'nyudepthv2_{split}_files_with_gt.txt',
             data_root=str(root),
@@ -131,7 +138,8 @@ def test_ibims_validity_masks_are_applied(synthetic_root):
 
 
 def test_da2k_pairs_and_empty_mask(synthetic_root, true_depth, scene_index):
-    """Defect (d): pairs kept, point1 truly closer, nothing for a metric loss."""
+    """Defect (d): pairs kept, point1 truly closer, nothing for a metric
+    loss."""
     root = synthetic_root / 'da2k'
     dataset = DA2KDataset(data_root=str(root), pipeline=EVAL, test_mode=True)
     assert len(dataset) >= 3

@@ -7,8 +7,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
-from mmengine.structures import BaseDataElement
 from mmengine.runner import Runner
+from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
 from da2zoe.checkpoint import register_safe_globals

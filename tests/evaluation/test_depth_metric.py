@@ -8,11 +8,11 @@ import pytest
 import torch
 from mmengine.evaluator import Evaluator
 
-from da2zoe.structures.eval_crop import crop_box, crop_mask
 from da2zoe.evaluation.functional import depth_errors, evaluate_depth_map
 from da2zoe.evaluation.metrics import DepthMetric
 from da2zoe.registry import METRICS
 from da2zoe.structures import DepthDataSample
+from da2zoe.structures.eval_crop import crop_box, crop_mask
 
 GOLDEN = Path(__file__).parents[1] / 'data' / 'golden' / 'metrics.npz'
 RTOL = 1e-12

@@ -5,12 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from da2zoe.evaluation.ibims_functional import (camera_intrinsics,
-                                                depth_boundary_errors,
-                                                depth_edges,
-                                                directed_depth_errors,
-                                                normalise_depth,
-                                                planarity_errors)
+from da2zoe.evaluation.ibims_functional import (
+    camera_intrinsics,
+    depth_boundary_errors,
+    depth_edges,
+    directed_depth_errors,
+    normalise_depth,
+    planarity_errors,
+)
 from da2zoe.evaluation.metrics import IBimsMetric
 from da2zoe.evaluation.metrics.ibims_metric import split_planes
 from da2zoe.structures import DepthDataSample

@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from da2zoe.models.losses import (GradL1Loss, MetricSILogLoss,
-                                  PairRankingLoss, SILogLoss)
+from da2zoe.models.losses import (
+    GradL1Loss,
+    MetricSILogLoss,
+    PairRankingLoss,
+    SILogLoss,
+)
 from da2zoe.registry import LOSSES
 
 GOLDEN = Path(__file__).parents[1] / 'data' / 'golden' / 'losses.npz'

@@ -12,9 +12,14 @@ from torch.nn import functional as F
 
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.models.backbones import DINOv2
-from da2zoe.models.necks import (AdapterFusionNeck, DPTNeck, PyramidFusion,
-                                 TokenAdapter, linear_resample_matrix,
-                                 resample_to_stride)
+from da2zoe.models.necks import (
+    AdapterFusionNeck,
+    DPTNeck,
+    PyramidFusion,
+    TokenAdapter,
+    linear_resample_matrix,
+    resample_to_stride,
+)
 from da2zoe.registry import NECKS
 
 GOLDEN = Path(__file__).parents[1] / 'data' / 'golden'

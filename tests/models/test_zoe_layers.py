@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from da2zoe.models.heads import (AttractorLayer, ConditionalLogBinomial,
-                                 Projector, SeedBinRegressor, attractor_delta)
+from da2zoe.models.heads import (
+    AttractorLayer,
+    ConditionalLogBinomial,
+    Projector,
+    SeedBinRegressor,
+    attractor_delta,
+)
 
 GOLDEN = Path(__file__).parents[1] / 'data' / 'golden' / 'zoe_layers.npz'
 TOL = dict(atol=1e-10, rtol=1e-10)
@@ -79,7 +84,8 @@ def build_attractor(case: str, strength_quirk: bool = True,
 
 def attractor_inputs(golden: dict, normed: bool) -> tuple:
     shared = 'input/attractor_shared/'
-    b_prev = golden[shared + ('b_prev_normed' if normed else 'b_prev_unnormed')]
+    b_prev = golden[shared +
+                    ('b_prev_normed' if normed else 'b_prev_unnormed')]
     return golden[shared + 'x'], b_prev, golden[shared + 'prev_b_embedding']
 
 

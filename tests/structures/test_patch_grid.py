@@ -1,9 +1,11 @@
 """The patch-size rule: multiples of 14, nearest valid sizes, DA-V2 resize."""
 import pytest
 
-from da2zoe.structures.patch_grid import (check_multiple_of_14,
-                                          keep_aspect_size,
-                                          nearest_valid_sizes)
+from da2zoe.structures.patch_grid import (
+    check_multiple_of_14,
+    keep_aspect_size,
+    nearest_valid_sizes,
+)
 
 
 @pytest.mark.parametrize('size,expected', [

@@ -8,9 +8,13 @@ import torch
 
 from da2zoe.registry import VISUALIZERS
 from da2zoe.structures import DepthDataSample
-from da2zoe.visualization import (abs_rel_error_map, colorize_depth,
-                                  colorize_error, draw_colorbar,
-                                  make_depth_panels)
+from da2zoe.visualization import (
+    abs_rel_error_map,
+    colorize_depth,
+    colorize_error,
+    draw_colorbar,
+    make_depth_panels,
+)
 from da2zoe.visualization.colorize import INVALID_COLOR, colormap_lut
 
 GREY = np.array(INVALID_COLOR, np.uint8)
@@ -94,7 +98,8 @@ def test_depth_visualizer_writes_to_backends(tmp_path):
              save_dir=str(tmp_path)))
     image = np.full((40, 60, 3), 200, np.uint8)
     visualizer.add_datasample('val_depth', image, sample(), step=3)
-    written = cv2.imread(str(tmp_path / 'vis_data' / 'vis_image' / 'val_depth_3.png'))
+    written = cv2.imread(
+        str(tmp_path / 'vis_data' / 'vis_image' / 'val_depth_3.png'))
     assert written.shape == (40, 240, 3)
     events = [f for f in os.listdir(tmp_path / 'vis_data')
               if f.startswith('events')]

@@ -4,13 +4,13 @@
 [--amp-dtype bfloat16] [--cfg-options ...] [--json PATH]``
 
 Trains CONFIG twice from the same seed through ``tools/train.py``'s config
-path (:mod:`da2zoe.cli.train`), once in float32 and once with ``--amp`` (bf16 autocast on a CPU), for
-``--steps`` iterations each, and compares the total loss step by step: the
-relative difference per step and that of the ``--smooth``-step moving
-averages (the curve one reads in a log). Both runs see the same batches in
-the same order, so the difference is the arithmetic alone. Schedulers that
-count epochs are dropped (the run is shorter than an epoch or a few);
-iteration-based ones such as a linear warm-up are kept.
+path (:mod:`da2zoe.cli.train`), once in float32 and once with ``--amp``
+(bf16 autocast on a CPU), for ``--steps`` iterations each, and compares the
+total loss step by step: the relative difference per step and that of the
+``--smooth``-step moving averages (the curve one reads in a log). Both runs
+see the same batches in the same order, so the difference is the arithmetic
+alone. Schedulers that count epochs are dropped (the run is shorter than an
+epoch or a few); iteration-based ones such as a linear warm-up are kept.
 
 Training from scratch is chaotic: two float32 runs that differ only in the
 summation order of their kernels drift apart by percents within tens of

@@ -39,10 +39,16 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-from da2zoe.analysis.benchmark import (count_flops, current_rss_bytes,
-                                       load_average, matmul_peak_flops,
-                                       median, peak_rss_bytes, reset_peak_rss,
-                                       time_calls)
+from da2zoe.analysis.benchmark import (
+    count_flops,
+    current_rss_bytes,
+    load_average,
+    matmul_peak_flops,
+    median,
+    peak_rss_bytes,
+    reset_peak_rss,
+    time_calls,
+)
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.models.backbones.dinov2 import DINOv2
 from da2zoe.registry import DATASETS, MODELS
@@ -94,7 +100,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(the default for-each-tensor AdamW is slow on CPU)')
     parser.add_argument('--no-malloc-tuning', action='store_true',
                         help='keep glibc malloc defaults (the tools raise '
-                        'its mmap / trim thresholds: da2zoe/analysis/malloc.py)')
+                        'its mmap / trim thresholds: '
+                        'da2zoe/analysis/malloc.py)')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch.set_num_threads (default: torch default)')
     parser.add_argument('--device', default=None,

@@ -1,25 +1,33 @@
-"""Write procedural synthetic RGB-D scenes in every on-disk dataset format the toolbox reads.
+"""Write procedural synthetic RGB-D scenes in every on-disk dataset format
+the toolbox reads.
 
 Usage::
 
-    python tools/dataset_converters/make_synthetic.py --out data/synthetic --num 50
-    python tools/dataset_converters/make_synthetic.py --out /tmp/syn --num 6 --size 120 160 \\
-        --kitti-size 64 208 --formats nyu_csv sunrgbd
+    python tools/dataset_converters/make_synthetic.py --out data/synthetic \\
+        --num 50
+    python tools/dataset_converters/make_synthetic.py --out /tmp/syn --num 6 \\
+        --size 120 160 --kitti-size 64 208 --formats nyu_csv sunrgbd
 
-The layout of each format under ``--out`` (``nyu/``, ``nyu_eigen/``, ``sunrgbd/``, ``ibims/``, ``da2k/``,
-``kitti/``, ``folder/`` + ``folder_npy/``) and of ``manifest.json`` is documented in
-:mod:`da2zoe.testing.synthetic_datasets`. Scenes are rendered by :func:`da2zoe.testing.synthetic_scenes.render_scene`,
-so the true depth of any written file can be re-rendered from the manifest's seed, index and size.
+The layout of each format under ``--out`` (``nyu/``, ``nyu_eigen/``,
+``sunrgbd/``, ``ibims/``, ``da2k/``, ``kitti/``, ``folder/`` +
+``folder_npy/``) and of ``manifest.json`` is documented in
+:mod:`da2zoe.testing.synthetic_datasets`. Scenes are rendered by
+:func:`da2zoe.testing.synthetic_scenes.render_scene`, so the true depth of any
+written file can be re-rendered from the manifest's seed, index and size.
 
-KITTI scenes are rendered at ``--kitti-size`` (default 376x1232) with KITTI intrinsics; below 352x1216 the
-bottom-centre KITTI crop does not apply.
+KITTI scenes are rendered at ``--kitti-size`` (default 376x1232) with KITTI
+intrinsics; below 352x1216 the bottom-centre KITTI crop does not apply.
 """
 from __future__ import annotations
 
 import argparse
 import time
 
-from da2zoe.testing.synthetic_datasets import FORMATS, KITTI_DEFAULT_SIZE, write_synthetic
+from da2zoe.testing.synthetic_datasets import (
+    FORMATS,
+    KITTI_DEFAULT_SIZE,
+    write_synthetic,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,16 +39,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     Returns:
         The parsed namespace.
     """
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    # The summary is the first paragraph (two lines); argparse rewraps it.
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--num', type=int, required=True, help='number of scenes')
+    parser.add_argument(
+        '--num', type=int, required=True, help='number of scenes')
     parser.add_argument('--seed', type=int, default=0, help='scene seed')
-    parser.add_argument('--size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'),
-                        help='image size of every format but KITTI')
-    parser.add_argument('--kitti-size', type=int, nargs=2, default=KITTI_DEFAULT_SIZE, metavar=('H', 'W'),
-                        help='image size of the KITTI scenes')
-    parser.add_argument('--formats', nargs='+', choices=FORMATS, default=list(FORMATS),
-                        help='formats to write (default: all)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(480, 640),
+        metavar=('H', 'W'),
+        help='image size of every format but KITTI')
+    parser.add_argument(
+        '--kitti-size',
+        type=int,
+        nargs=2,
+        default=KITTI_DEFAULT_SIZE,
+        metavar=('H', 'W'),
+        help='image size of the KITTI scenes')
+    parser.add_argument(
+        '--formats',
+        nargs='+',
+        choices=FORMATS,
+        default=list(FORMATS),
+        help='formats to write (default: all)')
     return parser.parse_args(argv)
 
 
@@ -48,11 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     """Write the requested formats and print a one-line summary per format."""
     args = parse_args(argv)
     start = time.perf_counter()
-    manifest = write_synthetic(args.out, args.num, args.seed, tuple(args.size), args.formats,
-                               tuple(args.kitti_size))
+    manifest = write_synthetic(args.out, args.num, args.seed, tuple(args.size),
+                               args.formats, tuple(args.kitti_size))
     for name, section in manifest['formats'].items():
-        print(f'{name:10s} {len(section["entries"]):5d} scenes -> {args.out}/{section["root"]}')
-    print(f'wrote {args.out}/manifest.json in {time.perf_counter() - start:.1f} s')
+        print(f'{name:10s} {len(section["entries"]):5d} scenes -> '
+              f'{args.out}/{section["root"]}')
+    print(f'wrote {args.out}/manifest.json in '
+          f'{time.perf_counter() - start:.1f} s')
 
 
 if __name__ == '__main__':

@@ -19,8 +19,11 @@ from typing import Any
 
 import torch
 
-from da2zoe.checkpoint import (ConversionSummary, convert_state_dict,
-                               load_checkpoint_file)
+from da2zoe.checkpoint import (
+    ConversionSummary,
+    convert_state_dict,
+    load_checkpoint_file,
+)
 
 
 def save_atomic(obj: Any, path: str) -> None:

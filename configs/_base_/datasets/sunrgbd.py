@@ -1,7 +1,8 @@
-# SUN RGB-D from the seed's JSON lists (tools/dataset_converters/sunrgbd_json.py
-# writes them from the official folder tree). Depth: 16-bit mm rotated left
-# by 3 bits; evaluation 0..8 m with NYU's Eigen window unscaled ('eigen_fixed',
-# as ZoeDepth evaluates this zero-shot set). The common pipelines.
+# SUN RGB-D from the seed's JSON lists
+# (tools/dataset_converters/sunrgbd_json.py writes them from the official
+# folder tree). Depth: 16-bit mm rotated left by 3 bits; evaluation 0..8 m
+# with NYU's Eigen window unscaled ('eigen_fixed', as ZoeDepth evaluates this
+# zero-shot set). The common pipelines.
 _base_ = ['./common.py']
 dataset_type = 'SUNRGBDDataset'
 data_root = 'data/sunrgbd'

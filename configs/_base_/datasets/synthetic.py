@@ -1,5 +1,6 @@
 # Procedural scenes with exact depth, written by
-#   python tools/dataset_converters/make_synthetic.py --out data/synthetic --num 50
+#   python tools/dataset_converters/make_synthetic.py --out data/synthetic \
+#       --num 50
 # in the DenseDepth NYU layout (data/synthetic/nyu/data/nyu2_{train,test}.csv:
 # 8-bit train PNGs, 16-bit mm test PNGs), so a whole training run can be
 # checked without downloads. Train frames have no NYU border to mask: the

@@ -1,12 +1,13 @@
 # Depth Anything V1 metric topology, written for vitl: DINOv2-vitl read at its
 # LAST 4 blocks (20..23, as V1 did), DA-V2/V1's DPT decoder (DPTNeck, parameter
-# names of a checkpoint's `depth_head.`), and a ZoeDepth head that concatenates the DPT's
-# relative depth to its 32-channel features (condition_on_rel_depth) with
-# V1's released values: 64 softplus bins, attractors [16, 8, 4, 1] inv/mean,
-# min_temp 0.0212, max_temp 50. V1's config says alpha 1000, but the reference
-# layers always pull with alpha 300 / gamma 2: attractor_strength_quirk=True
-# reproduces what the released weights were trained with. A top-level config
-# for another arch overrides the encoder's blocks and the DPT widths.
+# names of a checkpoint's `depth_head.`), and a ZoeDepth head that concatenates
+# the DPT's relative depth to its 32-channel features (condition_on_rel_depth)
+# with V1's released values: 64 softplus bins, attractors [16, 8, 4, 1]
+# inv/mean, min_temp 0.0212, max_temp 50. V1's config says alpha 1000, but the
+# reference layers always pull with alpha 300 / gamma 2:
+# attractor_strength_quirk=True reproduces what the released weights were
+# trained with. A top-level config for another arch overrides the encoder's
+# blocks and the DPT widths.
 model = dict(
     type='MetricDepther',
     data_preprocessor=dict(type='DepthDataPreprocessor', size_divisor=14),

@@ -34,16 +34,39 @@ A rule may add format fields to ``results``: the iBims-1 ``.mat`` rule sets
 ``{name: {'mask': (H, W) bool, 'params': array | None}}``.
 :func:`nyu_valid_window` gives NYU's valid image window at any size.
 """
-from .base import (DEPTH_DECODERS, DecodedDepth, encode_mask, opencv_reads_exr,
-                   quantise, read_mask, read_raw, register_decoder, valid_depth,
-                   with_validity, write_raw)
-from .ibims import (IBIMS_PLANES, IBIMS_PNG, decode_ibims_png, encode_ibims_png,
-                    ibims_calib_to_k, load_ibims_mat, write_ibims_mat)
+from .base import (
+    DEPTH_DECODERS,
+    DecodedDepth,
+    encode_mask,
+    opencv_reads_exr,
+    quantise,
+    read_mask,
+    read_raw,
+    register_decoder,
+    valid_depth,
+    with_validity,
+    write_raw,
+)
+from .ibims import (
+    IBIMS_PLANES,
+    IBIMS_PNG,
+    decode_ibims_png,
+    encode_ibims_png,
+    ibims_calib_to_k,
+    load_ibims_mat,
+    write_ibims_mat,
+)
 from .intrinsics import read_intrinsics, set_intrinsics, write_intrinsics
 from .kitti import KITTI_PNG, decode_kitti, encode_kitti
 from .millimetres import decode_millimetres, encode_millimetres
-from .nyu import (NYU8_PNG, NYU_GRID, NYU_VALID_WINDOW, decode_nyu8,
-                  encode_nyu8, nyu_valid_window)
+from .nyu import (
+    NYU8_PNG,
+    NYU_GRID,
+    NYU_VALID_WINDOW,
+    decode_nyu8,
+    encode_nyu8,
+    nyu_valid_window,
+)
 from .scaled import ScaledFormat, decode_scaled, encode_scaled
 from .sunrgbd import decode_sunrgbd, encode_sunrgbd
 

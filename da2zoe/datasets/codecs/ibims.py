@@ -7,8 +7,13 @@ from typing import Dict
 import numpy as np
 
 from ..bad_sample import BadSampleError
-from .base import (DecodedDepth, read_mask, read_stored, register_decoder,
-                   with_validity)
+from .base import (
+    DecodedDepth,
+    read_mask,
+    read_stored,
+    register_decoder,
+    with_validity,
+)
 from .intrinsics import set_intrinsics
 from .scaled import ScaledFormat
 

@@ -10,8 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..bad_sample import BadSampleError
-from .base import DecodedDepth, quantise, read_raw, register_decoder, \
-    valid_depth, with_validity
+from .base import (
+    DecodedDepth,
+    quantise,
+    read_raw,
+    register_decoder,
+    valid_depth,
+    with_validity,
+)
 
 
 def encode_scaled(depth: np.ndarray, depth_scale: float,

@@ -2,8 +2,12 @@
 from .array_loading import LoadRGBFromNDArray
 from .crops import KBCrop, NYUBorderCrop
 from .formatting import PackDepthInputs
-from .geometric import (DepthRandomCrop, DepthRandomFlip, KeepAspectResize,
-                        RandomRotate)
+from .geometric import (
+    DepthRandomCrop,
+    DepthRandomFlip,
+    KeepAspectResize,
+    RandomRotate,
+)
 from .loading import LoadDepth, LoadRGB
 from .photometric import PhotoMetricAug
 

@@ -96,4 +96,5 @@ class KBCrop(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(height={self.height}, width={self.width})'
+        return (f'{type(self).__name__}(height={self.height}, '
+                f'width={self.width})')

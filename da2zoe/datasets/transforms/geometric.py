@@ -9,9 +9,15 @@ from mmcv.transforms.utils import cache_randomness
 
 from da2zoe.registry import TRANSFORMS
 from da2zoe.structures.patch_grid import check_multiple_of_14, keep_aspect_size
-from .gt_geometry import (apply_to_gt_maps, as_cv2, crop_gt, gt_shape,
-                          require_same_grid, transform_pairs,
-                          update_intrinsics)
+from .gt_geometry import (
+    apply_to_gt_maps,
+    as_cv2,
+    crop_gt,
+    gt_shape,
+    require_same_grid,
+    transform_pairs,
+    update_intrinsics,
+)
 
 IMAGE_INTERPOLATIONS = dict(
     bicubic=cv2.INTER_CUBIC, bilinear=cv2.INTER_LINEAR, area=cv2.INTER_AREA)

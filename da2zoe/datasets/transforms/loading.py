@@ -1,4 +1,5 @@
-"""Loading an RGB image and its depth (decoded to metres with a validity mask)."""
+"""Loading an RGB image and its depth (decoded to metres with a validity
+mask)."""
 import os.path as osp
 
 import cv2
@@ -43,7 +44,8 @@ class LoadRGB(BaseTransform):
                 raise BadSampleError(path, 'OpenCV cannot decode this image')
             img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         if img.ndim != 3 or img.shape[2] != 3:
-            raise BadSampleError(path, f'expected an RGB image, got {img.shape}')
+            raise BadSampleError(path,
+                                 f'expected an RGB image, got {img.shape}')
         results['img'] = img
         results['ori_shape'] = img.shape[:2]
         results['img_shape'] = img.shape[:2]

@@ -10,9 +10,13 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.optim import BaseOptimWrapper
 
-from da2zoe.checkpoint import (ATOMIC_BACKEND, link_atomic,
-                               remove_stale_temp_files,
-                               without_history_functions, write_text_atomic)
+from da2zoe.checkpoint import (
+    ATOMIC_BACKEND,
+    link_atomic,
+    remove_stale_temp_files,
+    without_history_functions,
+    write_text_atomic,
+)
 from da2zoe.registry import HOOKS
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]

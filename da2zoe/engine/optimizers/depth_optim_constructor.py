@@ -8,8 +8,11 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 
-from da2zoe.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
-                             OPTIMIZERS)
+from da2zoe.registry import (
+    OPTIM_WRAPPER_CONSTRUCTORS,
+    OPTIM_WRAPPERS,
+    OPTIMIZERS,
+)
 
 # Token parameters a ViT should not decay (besides 1-D norms and biases).
 DEFAULT_NO_DECAY_KEYS = ('pos_embed', 'cls_token', 'register_tokens',

@@ -27,8 +27,9 @@ class DepthMetric(BaseMetric):
     GT grid if needed, clipped to ``[eval_min_depth, eval_max_depth]``
     (+-inf -> max, NaN -> min); valid pixels satisfy
     ``eval_min_depth < gt < eval_max_depth`` (strict), lie inside the crop
-    (resolved on the GT grid, see :mod:`da2zoe.structures.eval_crop`) and inside
-    the sample's ``gt_mask`` when it has one. Errors are computed in float64.
+    (resolved on the GT grid, see :mod:`da2zoe.structures.eval_crop`) and
+    inside the sample's ``gt_mask`` when it has one. Errors are computed in
+    float64.
 
     ``silog`` is ZoeDepth's (x100). DA-V2's definition is ``silog_da2``; add
     it to ``metrics`` to report it. Images without a valid pixel are skipped,

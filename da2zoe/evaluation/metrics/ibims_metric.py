@@ -1,8 +1,16 @@
 """iBims-1's geometric metrics: depth boundaries, directed depth, planarity."""
 import logging
 import math
-from typing import (Any, Dict, Iterator, List, Mapping, Optional, Sequence,
-                    Tuple)
+from typing import (
+    Any,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import numpy as np
 import torch
@@ -11,9 +19,14 @@ from mmengine.logging import print_log
 
 from da2zoe.registry import METRICS
 from ..functional import resize_prediction
-from ..ibims_functional import (depth_boundary_errors, depth_edges,
-                                directed_depth_errors, ibims_normal_to_camera,
-                                normalise_depth, planarity_errors)
+from ..ibims_functional import (
+    depth_boundary_errors,
+    depth_edges,
+    directed_depth_errors,
+    ibims_normal_to_camera,
+    normalise_depth,
+    planarity_errors,
+)
 from ..table import format_table
 from .sample_fields import as_image, sample_to_dict
 

@@ -3,7 +3,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-
 # Largest logits block low_precision_attention materialises at once.
 LOGITS_BLOCK_BYTES = 64 << 20
 

@@ -222,10 +222,11 @@ class AttractorLayer(BaseModule):
             nn.ReLU(inplace=True) if normed else nn.Softplus(),
         )
 
-    def forward(self,
-                x: Tensor,
-                b_prev: Tensor,
-                prev_b_embedding: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+            self,
+            x: Tensor,
+            b_prev: Tensor,
+            prev_b_embedding: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Refine the previous level's bin centres.
 
         Args:

@@ -6,7 +6,9 @@ from torch import Tensor, nn
 from .precision import at_least_float32
 
 
-def log_binomial_coefficient(n: Tensor, k: Tensor, eps: float = 1e-7) -> Tensor:
+def log_binomial_coefficient(n: Tensor,
+                             k: Tensor,
+                             eps: float = 1e-7) -> Tensor:
     """ZoeDepth's Stirling approximation of log C(n, k).
 
     n log n - k log k - (n - k) log(n - k + eps), with n and k offset by

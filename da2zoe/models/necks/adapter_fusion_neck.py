@@ -14,8 +14,8 @@ class AdapterFusionNeck(Sequential):
     :class:`PyramidFusion` (-> one 1/8 map), configured by their shared widths.
 
     One config dict instead of a list of two, so an arch-specific config
-    overrides ``in_channels`` / ``channels`` alone (MMEngine merges dicts key by
-    key but replaces lists whole). The parts are children ``0`` and ``1``,
+    overrides ``in_channels`` / ``channels`` alone (MMEngine merges dicts key
+    by key but replaces lists whole). The parts are children ``0`` and ``1``,
     the parameter names of the two-item list form (``neck.0.*``,
     ``neck.1.*``), so checkpoints of either form load into the other.
 

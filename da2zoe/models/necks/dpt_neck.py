@@ -18,8 +18,9 @@ class DPTNeck(BaseModule):
 
     Parameter names are those of a DA-V2 (or DA-V1) checkpoint's
     ``depth_head.`` part, so it loads by a plain prefix change
-    (``depth_head.`` -> ``neck.``): ``projects.{0-3}``, ``resize_layers.{0,1,3}``,
-    ``readout_projects.{0-3}.0`` (with ``use_clstoken``),
+    (``depth_head.`` -> ``neck.``): ``projects.{0-3}``,
+    ``resize_layers.{0,1,3}``, ``readout_projects.{0-3}.0`` (with
+    ``use_clstoken``),
     ``scratch.layer{1-4}_rn``, ``scratch.refinenet{1-4}.{resConfUnit1,
     resConfUnit2}.{conv1,conv2}``, ``scratch.refinenet{1-4}.out_conv``,
     ``scratch.output_conv1``, ``scratch.output_conv2.{0,2}``.
