@@ -8,10 +8,13 @@ that evaluates its best (or latest) checkpoint on that run's test data.
 """
 import argparse
 import os.path as osp
+import sys
 from typing import List, Optional
 
+import torch
 from mmengine.config import Config, DictAction
 
+from da2zoe.analysis.cpu import choose_bf16
 from da2zoe.cli.run_summary import report_saved_config
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
@@ -49,6 +52,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default='auto',
         help='autocast dtype with --amp (auto: bf16 on CPUs and on GPUs '
         'that support it, fp16 with loss scaling otherwise)')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='with --amp: use bf16 even on a CPU without native bf16 '
+        '(AVX2 only), where it is emulated and several times slower; '
+        'without --force such a CPU trains in float32')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -98,7 +107,10 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
-    if args.amp:
+    if args.amp and not _amp_pays(args):
+        applied.append(('--amp', 'optim_wrapper.type',
+                        'unchanged (float32: no native bf16 on this CPU)'))
+    elif args.amp:
         wrapper = cfg.optim_wrapper
         if wrapper.get('type') not in (None, 'OptimWrapper',
                                        'DepthOptimWrapper',
@@ -122,6 +134,20 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.applied_flags = [f'{flag} -> {key} = {value!r}'
                          for flag, key, value in applied]
     return cfg
+
+
+def _amp_pays(args: argparse.Namespace) -> bool:
+    """False (after saying why) where ``--amp`` would run emulated bf16.
+
+    Args:
+        args (argparse.Namespace): Output of :func:`parse_args`.
+    """
+    if args.amp_dtype == 'float16' or torch.cuda.is_available():
+        return True  # a GPU run, or the wrapper's own CPU fp16 error
+    use, message = choose_bf16('--amp', 'cpu', force=args.force)
+    if message:
+        print(message, file=sys.stderr)
+    return use
 
 
 def main(argv: Optional[List[str]] = None) -> int:

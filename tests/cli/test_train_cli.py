@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from da2zoe.analysis import cpu
 from da2zoe.checkpoint import load_checkpoint_file
 from da2zoe.cli import train as train_tool
 
@@ -128,10 +129,42 @@ def test_resume_flag_forms(tmp_path):
     assert cfg.resume is True and cfg.load_from == str(ckpt)
 
 
-def test_amp_selects_the_cpu_capable_wrapper():
+NATIVE = cpu.CpuInfo('test CPU', 'AVX512', frozenset({'avx512_bf16'}))
+AVX2 = cpu.CpuInfo('test CPU', 'AVX2', frozenset({'avx2'}))
+
+
+@pytest.fixture
+def cpu_is(monkeypatch):
+    """Pretends the machine is a CPU-only one with the given CpuInfo."""
+    monkeypatch.setattr(train_tool.torch.cuda, 'is_available', lambda: False)
+
+    def set_cpu(info):
+        monkeypatch.setattr(cpu, 'cpu_info', lambda: info)
+
+    return set_cpu
+
+
+def test_amp_selects_the_cpu_capable_wrapper(cpu_is, capsys):
+    cpu_is(NATIVE)
     cfg = build([VITL, '--amp', '--accumulate', '4'])
     assert cfg.optim_wrapper.type == 'DepthAmpOptimWrapper'
     assert cfg.optim_wrapper.accumulative_counts == 4
+    assert capsys.readouterr().err == ''
+
+
+def test_amp_falls_back_to_float32_without_native_bf16(cpu_is, capsys):
+    cpu_is(AVX2)
+    cfg = build([VITL, '--amp'])
+    assert cfg.optim_wrapper.type != 'DepthAmpOptimWrapper'
+    err = capsys.readouterr().err
+    assert '--amp ignored, running in float32' in err
+    assert 'no native bf16' in err and '--force' in err
+    assert any('--amp' in line and 'float32' in line
+               for line in cfg.applied_flags)
+    cfg = build([VITL, '--amp', '--amp-dtype', 'bfloat16', '--force'])
+    assert cfg.optim_wrapper.type == 'DepthAmpOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    assert '--amp forced' in capsys.readouterr().err
 
 
 def run_train(args, cwd, timeout=600):
