@@ -45,7 +45,9 @@ class DPTNeck(BaseModule):
     refinenet4..1 outputs (coarse to fine); ``final`` = the 32-channel ReLU
     map inside ``output_conv2`` at (14 Hp, 14 Wp); ``rel_depth`` = the
     output head's depth (B, 1, 14 Hp, 14 Wp) (relative, or metres with
-    ``'sigmoid'``); ``final_stride`` = 1.
+    ``'sigmoid'``); ``depth_scale`` = ``max_depth`` with ``'sigmoid'``,
+    else None (read by :class:`~da2zoe.models.heads.DPTMetricHead`);
+    ``final_stride`` = 1.
 
     Args:
         in_channels (int): Token channels D. Defaults to 1024 (vitl).
@@ -171,6 +173,8 @@ class DPTNeck(BaseModule):
             levels=[path4, path3, path2, path1],
             final=final,
             rel_depth=depth,
+            depth_scale=(self.max_depth
+                         if self.head_activation == 'sigmoid' else None),
             final_stride=1)
 
     def forward(self, features: Sequence) -> dict:
