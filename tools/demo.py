@@ -38,7 +38,8 @@ SHOWN = ('d1', 'abs_rel', 'rmse', 'silog')
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__.split('\n')[0])
     parser.add_argument('--out', default=osp.join(REPO, 'work_dirs', 'demo'))
     parser.add_argument('--epochs', type=int, default=30)
     parser.add_argument('--threads', type=int, default=2)

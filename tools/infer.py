@@ -44,6 +44,7 @@ from da2zoe.structures.patch_grid import check_multiple_of_14
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description='Predict metric depth for images, folders, globs or '
         'videos')
     parser.add_argument('config', help='config file')

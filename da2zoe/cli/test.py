@@ -31,6 +31,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
     """
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description='Evaluate a da2zoe model on benchmark sets')
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint (any layout)')

@@ -33,6 +33,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
     """
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description='Train a da2zoe metric depth model')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')

@@ -35,6 +35,7 @@ from da2zoe.cli.runner_setup import build_runner, setup_launcher
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description='Loss curves of float32 and mixed-precision training')
     parser.add_argument('config', help='training config')
     parser.add_argument('--steps', type=int, default=50,

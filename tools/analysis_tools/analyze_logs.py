@@ -155,7 +155,8 @@ def plot_curve(logs: Sequence[str],
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Analyse MMEngine JSON logs')
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description='Analyse MMEngine JSON logs')
     commands = parser.add_subparsers(dest='command', required=True)
     curve = commands.add_parser('plot_curve', help='plot scalar curves')
     curve.add_argument('logs', nargs='+', help='JSON log files')

@@ -60,6 +60,7 @@ MB = 1024**2
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description='Benchmark a da2zoe model: throughput, latency, memory '
         'and FLOPs utilisation')
     parser.add_argument('config', help='config file (a model config is '

@@ -132,6 +132,7 @@ def format_table(model: nn.Module,
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description='FLOPs and parameters per module group')
     parser.add_argument('config', help='config file')
     parser.add_argument(

@@ -15,7 +15,8 @@ from typing import List, Optional, Sequence
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse ``argv`` (default: ``sys.argv``) into this tool's options."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__.split('\n')[0])
     parser.add_argument('root', help='ibims1_core_mat/ or ibims1_core_raw/')
     parser.add_argument(
         '--out', help='list to write (default: ROOT/imagelist.txt)')

@@ -40,7 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         The parsed namespace.
     """
     # The summary is the first paragraph (two lines); argparse rewraps it.
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--num', type=int, required=True, help='number of scenes')

@@ -21,7 +21,8 @@ NYU_FOCAL = 518.8579
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse ``argv`` (default: ``sys.argv``) into this tool's options."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__.split('\n')[0])
     parser.add_argument('root', help='folder holding the pairs')
     parser.add_argument('--out', required=True, help='split file to write')
     parser.add_argument('--rgb-prefix', default='rgb_')

@@ -23,7 +23,8 @@ from typing import Dict, List, Optional, Sequence
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse ``argv`` (default: ``sys.argv``) into this tool's options."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__.split('\n')[0])
     parser.add_argument('root', help='the SUN RGB-D folder (holds kv1/ ...)')
     parser.add_argument(
         '--out-dir', help='where the JSON files go (default: ROOT)')

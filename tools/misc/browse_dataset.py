@@ -30,7 +30,8 @@ LOADERS = dict(train='train_dataloader', val='val_dataloader',
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse ``argv`` (default: ``sys.argv``) into this tool's options."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description=__doc__.split('\n')[0])
     parser.add_argument('config', help='a config with *_dataloader entries')
     parser.add_argument('--split', choices=sorted(LOADERS), default='train')
     parser.add_argument('--out', help='folder for the preview PNGs')

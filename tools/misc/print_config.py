@@ -8,7 +8,8 @@ from mmengine.config import Config, DictAction
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Print the resolved config')
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, description='Print the resolved config')
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,

@@ -68,6 +68,7 @@ def convert_checkpoint(src: str, dst: str) -> ConversionSummary:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         description='Convert a Depth Anything / DINOv2 / training checkpoint '
         'to a da2zoe checkpoint (layout detected from the keys).')
     parser.add_argument('src', help='checkpoint to convert')
