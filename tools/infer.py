@@ -29,6 +29,7 @@ import torch
 from mmengine.config import DictAction
 from tqdm import tqdm
 
+from da2zoe.analysis.cpu import choose_bf16
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.apis import inference, init_model
 from da2zoe.apis.depth_outputs import OUTPUT_KINDS, ColorStyle, save_outputs
@@ -66,7 +67,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--flip', action='store_true', help='horizontal-flip TTA')
     parser.add_argument(
-        '--bf16', action='store_true', help='bfloat16 autocast')
+        '--bf16', action='store_true',
+        help='bfloat16 autocast (on a CPU only with native bf16: AVX512-BF16 '
+        'or AMX; elsewhere float32 unless --force)')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='with --bf16: use bf16 even on a CPU without native bf16')
     parser.add_argument('--vmin', type=float, help='colour range low end (m)')
     parser.add_argument('--vmax', type=float, help='colour range high end (m)')
     parser.add_argument('--cmap', default='turbo', help='matplotlib colormap')
@@ -159,6 +165,10 @@ class Runner:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.bf16:
+        args.bf16, message = choose_bf16('--bf16', args.device, args.force)
+        if message:
+            print(message, file=sys.stderr)
     tune_malloc()  # keep activation pages between steps
     try:
         sources = collect_sources(args.input)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from da2zoe.analysis import cpu
 from da2zoe.apis import inference, init_model
 from da2zoe.testing import render_scene
 from tiny_depther import ROOT, write_tiny_model
@@ -162,3 +163,24 @@ def test_low_precision_logits_through_cfg_options(setup):
     # float32 inference is untouched by the option.
     np.testing.assert_array_equal(
         inference(fast, bgr), inference(default, bgr))
+
+
+def test_bf16_falls_back_to_float32_on_a_cpu_without_native_bf16(
+        setup, monkeypatch, capsys, tmp_path):
+    _, config, checkpoint, images, _ = setup
+    spec = importlib.util.spec_from_file_location('infer_tool', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    avx2 = cpu.CpuInfo('test CPU', 'AVX2', frozenset({'avx2'}))
+    monkeypatch.setattr(cpu, 'cpu_info', lambda: avx2)
+    dtypes = []
+    monkeypatch.setattr(tool, 'inference',
+                        lambda *a, dtype, **k: dtypes.append(dtype) or [])
+    image = str(images / 'scene0.png')
+    common = [config, checkpoint, image, '--device', 'cpu', '--out-dir',
+              str(tmp_path)]
+    tool.main(common + ['--bf16'])
+    assert '--bf16 ignored, running in float32' in capsys.readouterr().err
+    tool.main(common + ['--bf16', '--force'])
+    assert '--bf16 forced' in capsys.readouterr().err
+    assert dtypes == [None, torch.bfloat16]
