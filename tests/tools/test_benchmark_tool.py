@@ -10,6 +10,7 @@ from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
 from da2zoe.analysis import benchmark as bm
+from da2zoe.analysis.cpu import cpu_info
 from da2zoe.models.backbones.attention import Attention
 from da2zoe.registry import MODELS
 from da2zoe.testing import write_synthetic
@@ -96,7 +97,11 @@ def test_train_mode_reports_throughput_flops_and_memory(tool, tmp_path,
     assert result['peak_rss_mb'] > 0
     assert result['with_data']['images_per_s'] is None
     assert 'train_dataloader' in result['with_data']['reason']
-    assert 'MFU' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert 'MFU' in out
+    # The CPU features the figures hold on travel with them.
+    assert result['cpu'] == cpu_info().describe() and 'bf16' in result['cpu']
+    assert result['cpu'] in out
 
 
 def test_train_encoder_step_is_about_three_forwards(tool, tmp_path,

@@ -49,6 +49,7 @@ from da2zoe.analysis.benchmark import (
     reset_peak_rss,
     time_calls,
 )
+from da2zoe.analysis.cpu import cpu_info
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.models.backbones.dinov2 import DINOv2
 from da2zoe.registry import DATASETS, MODELS
@@ -382,7 +383,8 @@ def fmt(value, spec: str = '.3g') -> str:
 
 def print_table(result: dict) -> None:
     rows = [('config', result['config']), ('mode', result['mode']),
-            ('threads / device', f"{result['threads']} / {result['device']}")]
+            ('threads / device', f"{result['threads']} / {result['device']}"),
+            ('cpu', result['cpu'])]
     if result['mode'] in ('train', 'infer'):
         rows += [
             ('arch / encoder', f"{result['arch']} / "
@@ -455,7 +457,7 @@ def main(argv=None) -> int:
         arch=cfg.model.backbone.get('arch'),
         train_encoder=not cfg.model.backbone.get('frozen', False),
         switches=switches, malloc_tuned=malloc_tuned,
-        threads=torch.get_num_threads(),
+        threads=torch.get_num_threads(), cpu=cpu_info().describe(),
         device=str(device), iters=args.iters, warmup=args.warmup,
         torch=torch.__version__, machine=platform.processor() or
         platform.machine(), load_before=load_average(),
