@@ -12,6 +12,8 @@ from mmengine.runner import Runner
 
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.checkpoint import register_safe_globals
+from da2zoe.cli.config_errors import one_line_config_errors
+from da2zoe.cli.preflight import config_path_error
 
 
 def resolve_dist_backend(cfg: Config) -> str:
@@ -134,13 +136,18 @@ def runner_from_args(args: argparse.Namespace,
         Runner | None: The runner, or None after printing the error.
     """
     tune_malloc()  # keep activation pages between steps
+    error = config_path_error(args.config)
+    if error:
+        print(f'error: {error}', file=sys.stderr)
+        return None
     try:
         cfg = build_config(args)
     except errors as err:
         print(f'error: {err}', file=sys.stderr)
         return None
     setup_launcher(cfg)
-    return build_runner(cfg)
+    with one_line_config_errors(cfg):
+        return build_runner(cfg)
 
 
 def build_runner(cfg: Config) -> Runner:

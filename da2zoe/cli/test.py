@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 from mmengine.config import Config, DictAction
 
 from da2zoe.checkpoint import load_pretrained
+from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
     export_local_rank,
@@ -169,7 +170,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     load_pretrained(runner.model.module if hasattr(runner.model, 'module')
                     else runner.model, args.checkpoint, logger=runner.logger)
-    metrics = runner.test()
+    with one_line_config_errors(runner.cfg):  # datasets build lazily
+        metrics = runner.test()
     if runner.rank == 0 and metrics:
         runner.logger.info('\n' + summary_table(metrics, args.datasets))
     if args.out_json and runner.rank == 0:

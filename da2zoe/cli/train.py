@@ -15,6 +15,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 from da2zoe.analysis.cpu import choose_bf16
+from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.run_summary import report_saved_config
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
@@ -164,6 +165,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if runner is None:
         return 2
     print_key_choices(runner.cfg, runner.logger)
-    runner.train()
+    with one_line_config_errors(runner.cfg):  # datasets build lazily
+        runner.train()
     report_saved_config(runner)
     return 0
