@@ -12,8 +12,14 @@ from .atomic_write import (
     write_bytes_atomic,
     write_text_atomic,
 )
+from .hf_layouts import da2zoe_to_hf, hf_to_da2zoe
 from .history_buffers import without_history_functions
-from .layouts import ConversionSummary, convert_state_dict, detect_layout
+from .layouts import (
+    ConversionSummary,
+    UnknownLayoutError,
+    convert_state_dict,
+    detect_layout,
+)
 from .pretrained import LoadResult, load_pretrained
 from .registration import register_safe_globals
 from .safe_load import UnsafeCheckpointError, load_checkpoint_file
@@ -21,7 +27,8 @@ from .trusted import resave_trusted_checkpoint
 
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'ConversionSummary', 'LoadResult',
-    'UnsafeCheckpointError', 'checkpoint_safe_globals', 'convert_state_dict',
+    'UnknownLayoutError', 'UnsafeCheckpointError', 'da2zoe_to_hf',
+    'hf_to_da2zoe', 'checkpoint_safe_globals', 'convert_state_dict',
     'detect_layout', 'link_atomic', 'load_checkpoint_file', 'load_pretrained',
     'register_safe_globals', 'remove_stale_temp_files',
     'resave_trusted_checkpoint', 'save_checkpoint_atomic',

@@ -2,7 +2,8 @@
 
 da2zoe names its model parts ``backbone`` (DINOv2), ``neck`` (DPT keeps
 DA-V2's ``depth_head`` sub-names) and ``head`` (ZoeDepth keeps ZoeDepth's
-names), so every known layout converts by prefix mapping alone:
+names), so the original layouts convert by prefix mapping alone (transformers'
+by the key table of :mod:`da2zoe.checkpoint.hf_layouts`):
 
 ========================  =====================================================
 layout                    keys (after unwrapping and ``module.`` stripping)
@@ -13,15 +14,25 @@ depth_anything_v1_metric  ``core.core.pretrained.*``,
                           ``core.core.depth_head.*`` and ZoeDepth head keys
                           (``conv2.*``, ``seed_*``, ``projectors.*``,
                           ``attractors.*``, ``conditional_log_binomial.*``)
+transformers_depth_anything  ``backbone.embeddings.*``, ``backbone.encoder.*``,
+                          ``neck.reassemble_stage.*``, ``head.conv{1,2,3}``
+                          (``DepthAnythingForDepthEstimation``, V1 / V2,
+                          relative and metric; renamed by ``hf_layouts``)
+transformers_dinov2       ``embeddings.*``, ``encoder.layer.*``,
+                          ``layernorm.*`` (``Dinov2Model`` /
+                          ``Dinov2Backbone``, optionally under ``dinov2.``)
 dinov2_hub                DINOv2 encoder keys with no prefix
 da2zoe                    ``backbone.*`` / ``neck.*`` / ``head.*`` already
 ========================  =====================================================
 
+A layout is detected only if it has a place for every key (see
+:func:`detect_layout`); anything else is an :class:`UnknownLayoutError`.
 Wrappers are recognised on top of any layout: ``{'state_dict': ...}``
 (MMEngine, with ``meta``), ``{'model': ...}`` (DA-V2's metric training
 script, ZoeDepth), ``{'module': ...}``; and key prefixes ``module.`` (DDP) and
 ``_orig_mod.`` (``torch.compile``) are stripped.
 """
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,12 +40,44 @@ from typing import Any
 
 from torch import Tensor
 
+from .hf_layouts import hf_key_names, hf_to_da2zoe
+
 WRAPPER_KEYS = ('state_dict', 'model', 'module')
 STRIPPED_PREFIXES = ('module.', '_orig_mod.')
 ZOEDEPTH_HEAD_PREFIXES = ('conv2.', 'seed_bin_regressor.', 'seed_projector.',
                           'projectors.', 'attractors.',
                           'conditional_log_binomial.')
 DINOV2_KEYS = ('cls_token', 'pos_embed', 'patch_embed.proj.weight')
+_DINO = (r'(cls_token|pos_embed|mask_token|register_tokens|patch_embed\.'
+         r'|blocks\.\d+\.|norm\.)')
+_HF_DINO = r'(embeddings\.|encoder\.layer\.\d+\.|layernorm\.)'
+_ZOE = r'(conv2|seed_bin_regressor|seed_projector|projectors|attractors' \
+    r'|conditional_log_binomial)\.'
+# Per layout, in detection order: every key the layout can hold. A layout
+# is detected only when it holds all keys of a checkpoint.
+LAYOUT_KEYS: dict[str, re.Pattern] = {
+    'depth_anything_v1_metric': re.compile(
+        rf'^(core\.core\.pretrained\.{_DINO}|core\.core\.depth_head\.'
+        rf'|{_ZOE})'),
+    'depth_anything_v2': re.compile(rf'^(pretrained\.{_DINO}|depth_head\.)'),
+    'transformers_depth_anything': re.compile(
+        rf'^(backbone\.{_HF_DINO}|neck\.(reassemble_stage|convs'
+        r'|fusion_stage)\.|head\.conv[123]\.)'),
+    'transformers_dinov2': re.compile(rf'^(dinov2\.)?{_HF_DINO}'),
+    'dinov2_hub': re.compile(rf'^{_DINO}'),
+    'da2zoe': re.compile(
+        rf'^(backbone\.{_DINO}|neck\.|head\.|losses\.|data_preprocessor\.)'),
+}
+# Keys one of which a checkpoint of the layout must have.
+LAYOUT_SIGNATURES: dict[str, re.Pattern] = {
+    'depth_anything_v1_metric': re.compile(r'^core\.core\.pretrained\.'),
+    'depth_anything_v2': re.compile(r'^pretrained\.'),
+    'transformers_depth_anything': re.compile(
+        r'^(backbone\.embeddings\.|neck\.reassemble_stage\.)'),
+    'transformers_dinov2': re.compile(
+        r'^(dinov2\.)?embeddings\.patch_embeddings\.'),
+    'dinov2_hub': re.compile(r'^patch_embed\.proj\.weight$'),
+}
 
 # Per layout: (source prefix, da2zoe prefix) rules, first match wins; keys no
 # rule matches pass through unchanged.
@@ -47,8 +90,11 @@ LAYOUT_RULES: dict[str, tuple[tuple[str, str], ...]] = {
         *((prefix, 'head.' + prefix) for prefix in ZOEDEPTH_HEAD_PREFIXES)),
     'dinov2_hub': (('', 'backbone.'), ),
     'da2zoe': (),
-    'unknown': (),
 }
+# Layouts converted by renaming inside keys (hf_layouts.py): the encoder
+# prefix on the transformers side.
+HF_LAYOUTS = {'transformers_depth_anything': 'backbone.',
+              'transformers_dinov2': ''}
 
 
 @dataclass
@@ -157,29 +203,74 @@ def strip_wrapper_prefixes(
     return result, stripped, originals
 
 
+class UnknownLayoutError(ValueError):
+    """No known layout explains every key of a checkpoint.
+
+    The message lists the closest layouts (share of keys each explains)
+    and the first keys the closest one does not, so nothing is loaded
+    partially by accident.
+    """
+
+
+def _layout_of_key(layout: str, key: str) -> bool:
+    """Whether ``layout`` has a place for ``key``."""
+    return LAYOUT_KEYS[layout].match(key) is not None
+
+
+def layout_coverage(keys: list[str]) -> list[tuple[str, float, list[str]]]:
+    """How much of a key set each known layout explains.
+
+    Args:
+        keys (list[str]): Keys of an unwrapped, prefix-stripped state dict.
+
+    Returns:
+        list[tuple[str, float, list[str]]]: (layout, share of keys it
+        explains, the keys it does not) for every layout, best first.
+    """
+    rows = []
+    for layout in LAYOUT_KEYS:
+        unmatched = [k for k in keys if not _layout_of_key(layout, k)]
+        rows.append((layout, 1 - len(unmatched) / max(len(keys), 1),
+                     unmatched))
+    return sorted(rows, key=lambda row: -row[1])
+
+
 def detect_layout(keys: list[str]) -> str:
     """Names the layout of an unwrapped, prefix-stripped state dict.
+
+    A layout is chosen only if it has a place for EVERY key and its
+    signature keys are present (so transformers' ``backbone.embeddings.*``
+    is not taken for da2zoe's ``backbone.*``); the first such layout of
+    ``LAYOUT_KEYS`` wins.
 
     Args:
         keys (list[str]): Its keys.
 
     Returns:
         str: ``'depth_anything_v1_metric'``, ``'depth_anything_v2'``,
-        ``'da2zoe'``, ``'dinov2_hub'`` or ``'unknown'``.
+        ``'transformers_depth_anything'``, ``'transformers_dinov2'``,
+        ``'dinov2_hub'`` or ``'da2zoe'``.
+
+    Raises:
+        UnknownLayoutError: If no layout explains all keys; the message
+            names the closest layouts and the first unexplained keys.
     """
-
-    def has(prefix: str) -> bool:
-        return any(key.startswith(prefix) for key in keys)
-
-    if has('core.core.pretrained.'):
-        return 'depth_anything_v1_metric'
-    if has('pretrained.'):
-        return 'depth_anything_v2'
-    if has('backbone.') or has('neck.') or has('head.'):
-        return 'da2zoe'
-    if all(key in keys for key in DINOV2_KEYS):
-        return 'dinov2_hub'
-    return 'unknown'
+    for layout in LAYOUT_KEYS:
+        signature = LAYOUT_SIGNATURES.get(layout)
+        if signature is not None and not any(
+                signature.match(key) for key in keys):
+            continue
+        if all(_layout_of_key(layout, key) for key in keys):
+            return layout
+    closest = layout_coverage(keys)[:3]
+    details = '; '.join(
+        f'{layout} explains {share:.0%} (not e.g. {unmatched[:5]})'
+        for layout, share, unmatched in closest)
+    raise UnknownLayoutError(
+        f'Unknown checkpoint layout ({len(keys)} keys, first '
+        f'{keys[:3]}): closest {details}. Known layouts: '
+        f'{", ".join(LAYOUT_KEYS)}. Convert the keys yourself or pass '
+        'only the part you mean (e.g. the encoder\'s keys).')
 
 
 def convert_state_dict(
@@ -201,6 +292,8 @@ def convert_state_dict(
     stripped_sd, stripped, originals = strip_wrapper_prefixes(unwrapped)
     layout = detect_layout(list(stripped_sd))
     summary = ConversionSummary(layout, wrappers, stripped)
+    if layout in HF_LAYOUTS:
+        return _convert_hf(stripped_sd, originals, layout, summary)
     converted = OrderedDict()
     for original, (key, value) in zip(originals, stripped_sd.items()):
         rule = next(((src, dst) for src, dst in LAYOUT_RULES[layout]
@@ -212,5 +305,27 @@ def convert_state_dict(
             new_key = rule[1] + key[len(rule[0]):]
             summary.mapped[rule] = summary.mapped.get(rule, 0) + 1
         converted[new_key] = value
+        summary.renames.append((original, new_key))
+    return converted, layout, summary
+
+
+def _convert_hf(state_dict: OrderedDict, originals: list[str], layout: str,
+               summary: ConversionSummary
+               ) -> tuple[OrderedDict, str, ConversionSummary]:
+    """The transformers layouts: renames inside keys, q/k/v fused."""
+    prefix = HF_LAYOUTS[layout]
+    if not prefix and all(k.startswith('dinov2.') for k in state_dict):
+        prefix = 'dinov2.'
+    renamed, unmatched = hf_to_da2zoe(state_dict, prefix)
+    if unmatched:
+        raise UnknownLayoutError(f'{layout}: no da2zoe name for keys '
+                                 f'{unmatched[:8]}')
+    target = '' if prefix == 'backbone.' else 'backbone.'
+    converted = OrderedDict((target + k, v) for k, v in renamed.items())
+    for original, key in zip(originals, state_dict):
+        name = hf_key_names(key, prefix)
+        new_key = target + name
+        rule = (key.split('.', 1)[0] + '.', new_key.split('.', 1)[0] + '.')
+        summary.mapped[rule] = summary.mapped.get(rule, 0) + 1
         summary.renames.append((original, new_key))
     return converted, layout, summary

@@ -7,7 +7,11 @@ from typing import Any, NamedTuple
 from mmengine.logging import print_log
 from torch import nn
 
-from .layouts import ConversionSummary, convert_state_dict
+from .layouts import (
+    ConversionSummary,
+    UnknownLayoutError,
+    convert_state_dict,
+)
 from .safe_load import load_checkpoint_file
 
 
@@ -70,7 +74,10 @@ def load_pretrained(model: nn.Module,
         checkpoint, (str, os.PathLike)) else 'the given state dict')
     if isinstance(checkpoint, (str, os.PathLike)):
         checkpoint = load_checkpoint_file(checkpoint)
-    converted, layout, summary = convert_state_dict(checkpoint)
+    try:
+        converted, layout, summary = convert_state_dict(checkpoint)
+    except UnknownLayoutError as err:
+        raise UnknownLayoutError(f'{source}: {err}') from None
     if prefix_filter:
         state_dict = {
             key[len(prefix_filter):]: value

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from da2zoe.checkpoint import (
+    UnknownLayoutError,
     UnsafeCheckpointError,
     convert_state_dict,
     load_checkpoint_file,
@@ -136,8 +137,24 @@ def test_depth_anything_v1_metric(da1_metric):
 
 
 def test_unknown_layout_and_non_state_dicts():
-    converted, layout, _ = convert_state_dict({'fc.weight': torch.zeros(1)})
-    assert layout == 'unknown' and list(converted) == ['fc.weight']
+    with pytest.raises(UnknownLayoutError, match=r"Unknown checkpoint layout"
+                       r" \(1 keys, first \['fc.weight'\]\)"):
+        convert_state_dict({'fc.weight': torch.zeros(1)})
+    # One stray key in a da2zoe checkpoint: never a silent partial load;
+    # the message names the closest layout and the key it cannot place.
+    with pytest.raises(UnknownLayoutError,
+                       match=r"da2zoe explains 67% \(not e.g. \['ema.w'\]"):
+        convert_state_dict({'backbone.norm.weight': torch.ones(2),
+                            'head.conv2.bias': torch.zeros(2),
+                            'ema.w': torch.zeros(1)})
+    # transformers' keys also start with backbone./neck./head.: told apart
+    # by the names under them.
+    hf = {'backbone.embeddings.cls_token': torch.zeros(1, 1, 8),
+          'neck.convs.0.weight': torch.zeros(4, 8, 3, 3),
+          'head.conv3.bias': torch.zeros(1)}
+    assert convert_state_dict(hf)[1] == 'transformers_depth_anything'
+    assert convert_state_dict({'backbone.blocks.0.norm1.weight': torch.ones(
+        2), 'head.conv3.bias': torch.zeros(1)})[1] == 'da2zoe'
     with pytest.raises(ValueError, match='not tensors'):
         convert_state_dict({'epoch': 3, 'weights': [torch.zeros(1)]})
     with pytest.raises(ValueError, match='collide'):
@@ -220,9 +237,13 @@ def test_shape_mismatch_names_key_and_shapes(da2_relative):
 def test_nothing_matching_is_an_error(da2_relative):
     with pytest.raises(ValueError, match="No 'head.' keys"):
         load_pretrained(DINOv2(arch=TINY), da2_relative, prefix_filter='head.')
-    with pytest.raises(ValueError, match='None of the 2 keys'):
+    with pytest.raises(UnknownLayoutError,
+                       match='the given state dict: Unknown checkpoint'):
         load_pretrained(DINOv2(arch=TINY), {'fc.weight': torch.zeros(1),
                                             'fc.bias': torch.zeros(1)})
+    with pytest.raises(ValueError, match='None of the 2 keys'):
+        load_pretrained(DINOv2(arch=TINY), {'neck.a': torch.zeros(1),
+                                            'head.b': torch.zeros(1)})
 
 
 EXECUTED = []

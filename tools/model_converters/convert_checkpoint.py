@@ -23,6 +23,7 @@ from da2zoe.checkpoint import (
     ConversionSummary,
     convert_state_dict,
     load_checkpoint_file,
+    resave_trusted_checkpoint,
 )
 
 
@@ -77,19 +78,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         '--print-mapping',
         action='store_true',
         help='also print every key as "source key -> da2zoe key"')
+    parser.add_argument(
+        '--trusted',
+        action='store_true',
+        help='SRC is a file you trust that the weights-only loader refuses '
+        '(e.g. written by MMEngine\'s own CheckpointHook): unpickle it once '
+        '(this runs its code) and rewrite it, whole and resumable, as a '
+        'weights-only DST')
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.trusted:
+        resave_trusted_checkpoint(args.src, args.dst)
+        print(f'rewrote trusted {args.src} as weights-only {args.dst}')
+        return 0
     summary = convert_checkpoint(args.src, args.dst)
     print(summary)
     if args.print_mapping:
         for old, new in summary.renames:
             print(f'{old} -> {new}')
-    if summary.layout == 'unknown':
-        print('warning: layout not recognised; keys were kept as they are',
-              file=sys.stderr)
     print(f'saved {len(summary.renames)} tensors to {args.dst}')
     return 0
 

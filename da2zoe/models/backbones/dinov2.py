@@ -12,7 +12,10 @@ from da2zoe.structures.patch_grid import PATCH_SIZE, nearest_valid_sizes
 from .block import Block
 from .patch_embed import PatchEmbed
 from .pos_embed import pos_embed_for_grid
+from .pos_embed_by_size import pos_embed_for_grid_by_size
 
+POS_EMBED_RULES = {'dinov2': pos_embed_for_grid,
+                   'transformers': pos_embed_for_grid_by_size}
 ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'mlp_ratio', 'ffn_type',
              'feature_blocks')
 
@@ -54,6 +57,13 @@ class DINOv2(BaseModule):
             :class:`~da2zoe.models.backbones.attention.Attention`; 7-12 %
             faster vits bf16 inference and frozen-encoder training on a CPU
             without AMX). Defaults to False.
+        pos_embed_rule (str): How the stored position embedding is resized
+            to other grids: ``'dinov2'`` (the original DINOv2 / Depth
+            Anything code: scale factors with offset 0.1) or
+            ``'transformers'`` (transformers' ``Dinov2Model``: output size,
+            in float32). Use the rule of the code the weights were trained
+            and published with to match it exactly. Defaults to
+            ``'dinov2'``.
         init_cfg (dict | list[dict] | None): MMEngine init config. A
             ``dict(type='Pretrained', checkpoint=PATH)`` entry loads any
             checkpoint layout :func:`da2zoe.checkpoint.convert_state_dict`
@@ -87,8 +97,14 @@ class DINOv2(BaseModule):
                  frozen: bool = False,
                  with_cp: bool = False,
                  low_precision_logits: bool = False,
+                 pos_embed_rule: str = 'dinov2',
                  init_cfg: dict | list[dict] | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if pos_embed_rule not in POS_EMBED_RULES:
+            raise ValueError(f'pos_embed_rule must be one of '
+                             f'{sorted(POS_EMBED_RULES)}, got '
+                             f'{pos_embed_rule!r}')
+        self.pos_embed_rule = pos_embed_rule
         self.arch_settings = self._parse_arch(arch)
         embed_dims = self.arch_settings['embed_dims']
         num_layers = self.arch_settings['num_layers']
@@ -237,7 +253,8 @@ class DINOv2(BaseModule):
 
         tokens = self.patch_embed(x)
         tokens = torch.cat([self.cls_token.expand(B, -1, -1), tokens], dim=1)
-        tokens = tokens + pos_embed_for_grid(self.pos_embed, grid)
+        tokens = tokens + POS_EMBED_RULES[self.pos_embed_rule](
+            self.pos_embed, grid)
 
         use_cp = self.with_cp and self.training and torch.is_grad_enabled()
         outs = []
