@@ -43,15 +43,15 @@ def _refusal(path: str) -> UnsafeCheckpointError:
         hint = (' (builtins.getattr comes from a checkpoint written by '
                 "MMEngine's own CheckpointHook or from the state of "
                 "MMEngine's OneCycleLR; use DepthCheckpointHook and "
-                'GroupOneCycleLR, or convert a file you trust with '
-                'da2zoe.checkpoint.resave_trusted_checkpoint)')
+                'GroupOneCycleLR)')
     return UnsafeCheckpointError(
         f'Refused to load checkpoint {path}: the weights-only unpickler '
         f'rejects {needs}, outside the allow list of '
         f'da2zoe.checkpoint.checkpoint_safe_globals{hint}. Nothing from the '
-        'file was executed. If you trust its source, load it yourself with '
-        'torch.load(..., weights_only=False) and pass the state dict '
-        'instead of the path.')
+        'file was executed. If it comes from a source you trust, rewrite '
+        'it once as a weights-only file: python '
+        f'tools/model_converters/convert_checkpoint.py --trusted {path} '
+        'NEW.pth')
 
 
 def load_checkpoint_file(path: Union[str, os.PathLike],
