@@ -16,6 +16,7 @@ from mmengine.config import Config, DictAction
 
 from da2zoe.analysis.cpu import choose_bf16
 from da2zoe.cli.config_errors import one_line_config_errors
+from da2zoe.cli.resume_check import RESUME_OR_NEW, latest_checkpoint
 from da2zoe.cli.run_summary import report_saved_config
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
@@ -43,7 +44,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='?',
         const='auto',
         help='resume from PATH, or from the latest checkpoint of the work '
-        'dir when no path is given')
+        'dir when no path is given (an error when there is none; '
+        f'{RESUME_OR_NEW}: the latest if any, else a new run)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -102,6 +104,9 @@ def build_config(args: argparse.Namespace) -> Config:
 
     if args.resume == 'auto':
         cfg.resume = True
+        cfg.load_from = latest_checkpoint(cfg.work_dir)
+    elif args.resume == RESUME_OR_NEW:
+        cfg.resume = True  # MMEngine: latest if any, else a new run
         cfg.load_from = None
     elif args.resume is not None:
         if not osp.isfile(args.resume):

@@ -121,12 +121,30 @@ def test_flags_contradicting_the_config_name_both(capsys):
 
 
 def test_resume_flag_forms(tmp_path):
-    cfg = build([VITL, '--resume'])
-    assert cfg.resume is True and cfg.load_from is None
     ckpt = tmp_path / 'checkpoint_latest.pth'
     ckpt.write_bytes(b'x')
     cfg = build([VITL, '--resume', str(ckpt)])
     assert cfg.resume is True and cfg.load_from == str(ckpt)
+    (tmp_path / 'last_checkpoint').write_text(str(ckpt))
+    cfg = build([VITL, '--resume', '--work-dir', str(tmp_path)])
+    assert cfg.resume is True and cfg.load_from == str(ckpt)
+
+
+def test_resume_with_nothing_to_resume_says_where_it_looked(tmp_path,
+                                                            capsys):
+    empty = tmp_path / 'empty'
+    with pytest.raises(FileNotFoundError, match='nothing to resume in '
+                       f'{empty} \\(no last_checkpoint file there\\)'):
+        build([VITL, '--resume', '--work-dir', str(empty)])
+    assert train_tool.main([VITL, '--resume', '--save-dir',
+                            str(empty)]) == 2
+    assert f'error: --resume: nothing to resume in {empty}' in (
+        capsys.readouterr().err)
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
+    with pytest.raises(FileNotFoundError, match='gone.pth'):
+        build([VITL, '--resume', '--work-dir', str(tmp_path)])
+    cfg = build([VITL, '--resume', 'auto-or-new', '--work-dir', str(empty)])
+    assert cfg.resume is True and cfg.load_from is None
 
 
 NATIVE = cpu.CpuInfo('test CPU', 'AVX512', frozenset({'avx512_bf16'}))
