@@ -22,13 +22,15 @@ from .layouts import (
 )
 from .pretrained import LoadResult, load_pretrained
 from .registration import register_safe_globals
+from .resolver import load_weights, load_weights_file, resolve_weights
 from .safe_load import UnsafeCheckpointError, load_checkpoint_file
 from .trusted import resave_trusted_checkpoint
 
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'ConversionSummary', 'LoadResult',
     'UnknownLayoutError', 'UnsafeCheckpointError', 'da2zoe_to_hf',
-    'hf_to_da2zoe', 'checkpoint_safe_globals', 'convert_state_dict',
+    'hf_to_da2zoe', 'load_weights', 'load_weights_file', 'resolve_weights',
+    'checkpoint_safe_globals', 'convert_state_dict',
     'detect_layout', 'link_atomic', 'load_checkpoint_file', 'load_pretrained',
     'register_safe_globals', 'remove_stale_temp_files',
     'resave_trusted_checkpoint', 'save_checkpoint_atomic',

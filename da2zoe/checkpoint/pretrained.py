@@ -12,7 +12,7 @@ from .layouts import (
     UnknownLayoutError,
     convert_state_dict,
 )
-from .safe_load import load_checkpoint_file
+from .resolver import load_weights
 
 
 class LoadResult(NamedTuple):
@@ -46,8 +46,11 @@ def load_pretrained(model: nn.Module,
     Args:
         model (nn.Module): Target; its ``state_dict()`` keys are da2zoe names
             relative to ``prefix_filter``.
-        checkpoint (str | os.PathLike | Mapping[str, Any]): A file (read with
-            :func:`load_checkpoint_file`) or an already loaded checkpoint.
+        checkpoint (str | os.PathLike | Mapping[str, Any]): A file
+            (``.pth`` read weights-only, or ``.safetensors``), a Hugging
+            Face snapshot folder, ``hf://<owner>/<repo>[/<file>]`` (see
+            :func:`~da2zoe.checkpoint.load_weights`), or an already loaded
+            checkpoint.
         prefix_filter (str | None): Load only the converted keys under this
             prefix, with the prefix removed, e.g. ``'backbone.'`` to load
             into a bare :class:`DINOv2`. Keys elsewhere are ignored, not
@@ -73,7 +76,7 @@ def load_pretrained(model: nn.Module,
     source = (repr(os.fspath(checkpoint)) if isinstance(
         checkpoint, (str, os.PathLike)) else 'the given state dict')
     if isinstance(checkpoint, (str, os.PathLike)):
-        checkpoint = load_checkpoint_file(checkpoint)
+        checkpoint = load_weights(checkpoint)
     try:
         converted, layout, summary = convert_state_dict(checkpoint)
     except UnknownLayoutError as err:
