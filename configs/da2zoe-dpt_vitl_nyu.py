@@ -13,3 +13,18 @@ _base_ = [
 optim_wrapper = dict(
     paramwise_cfg=dict(
         encoder_lr_factor=50.0, custom_keys={'neck.': dict(lr_mult=0.02)}))
+
+# Depth Anything V1's own evaluation (its `evaluate.py`): the image reaches
+# the model as stored (480x640 for NYU), the model scales it to [0, 1] and
+# resizes that float image to V1's img_size [392, 518] by the MiDaS rule
+# ("minimal", keep aspect, multiples of 14: 392x518 for NYU) bilinearly with
+# align_corners=True, then normalises; the prediction is the mean with the
+# flipped prediction of the flipped image. Training keeps the common crops.
+test_pipeline = [
+    t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
+]
+model = dict(
+    data_preprocessor=dict(input_resize=dict(size=(392, 518))),
+    test_cfg=dict(flip=True))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

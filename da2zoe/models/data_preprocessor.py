@@ -8,9 +8,43 @@ from mmengine.model import BaseDataPreprocessor
 
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
+from da2zoe.structures.patch_grid import RESIZE_METHODS, midas_resize_size
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+RESIZE_KEYS = ('size', 'keep_aspect_ratio', 'resize_method', 'interpolation',
+               'align_corners')
+INTERPOLATIONS = ('bilinear', 'bicubic')
+
+
+def _parse_input_resize(cfg: Optional[dict]) -> Optional[dict]:
+    """Checks ``input_resize`` and fills in its defaults (V1's)."""
+    if cfg is None:
+        return None
+    unknown = set(cfg) - set(RESIZE_KEYS)
+    if unknown or 'size' not in cfg:
+        raise ValueError(
+            f'data_preprocessor.input_resize={cfg}: unknown keys '
+            f'{sorted(unknown)}; it needs size=(H, W) and takes '
+            f'{list(RESIZE_KEYS)}')
+    resize = dict(keep_aspect_ratio=True, resize_method='minimal',
+                  interpolation='bilinear', align_corners=True, **cfg)
+    size = resize['size']
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if len(size) != 2 or not all(
+            isinstance(s, int) and s > 0 for s in size):
+        raise ValueError(f'data_preprocessor.input_resize.size={cfg["size"]}'
+                         ': expected positive ints (H, W)')
+    resize['size'] = size
+    if resize['resize_method'] not in RESIZE_METHODS:
+        raise ValueError(f'data_preprocessor.input_resize.resize_method '
+                         f'must be one of {RESIZE_METHODS}, got '
+                         f'{resize["resize_method"]!r}')
+    if resize['interpolation'] not in INTERPOLATIONS:
+        raise ValueError(f'data_preprocessor.input_resize.interpolation '
+                         f'must be one of {INTERPOLATIONS}, got '
+                         f'{resize["interpolation"]!r}')
+    return resize
 
 
 @MODELS.register_module()
@@ -22,6 +56,20 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
     They are scaled to [0, 1], ImageNet-normalised and padded at the bottom and
     right to the largest size in the batch rounded up to ``size_divisor``.
     The padding value is 0 *after* normalisation, i.e. the mean colour.
+    The arithmetic runs in the dtype of the ``mean`` buffer (float32, or
+    float64 after ``model.double()``).
+
+    ``input_resize`` reproduces checkpoints that resize *inside* the model:
+    Depth Anything V1 (ZoeDepth's ``PrepForMidas``) takes the image as
+    stored, scales it to [0, 1] and resizes that float tensor with the
+    MiDaS size rule (:func:`~da2zoe.structures.patch_grid.
+    midas_resize_size`, "minimal", multiples of 14) bilinearly with
+    ``align_corners=True`` before normalising. The test pipeline then must
+    not resize (the V1 configs drop ``KeepAspectResize``); the prediction
+    comes back at the resized size and the depther resizes it to the
+    ground truth as V1's metric code does. It applies to evaluation and
+    inference batches only: training batches keep the pipeline's crops,
+    whose ground truth must match the input pixel for pixel.
     Ground-truth depth and masks are padded the same way with depth 0 and
     mask False, so padded pixels never reach a loss; ``img_shape`` in each
     sample's metainfo tells the depther which part of the prediction to keep.
@@ -37,6 +85,14 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
             faster for convolution-heavy necks. Defaults to False.
         non_blocking (bool): Non-blocking host-to-device copies.
             Defaults to False.
+        input_resize (dict, optional): Resize each test image in the model
+            before normalising: ``size`` (H, W) target (multiples of 14),
+            ``keep_aspect_ratio`` (True), ``resize_method`` (``'minimal'``;
+            ``'lower_bound'`` / ``'upper_bound'``), ``interpolation``
+            (``'bilinear'`` or ``'bicubic'``) and ``align_corners`` (True).
+            Depth Anything V1's evaluation is
+            ``dict(size=(392, 518))``. Defaults to None (no resize: the
+            pipeline's size reaches the model).
     """
 
     def __init__(self,
@@ -44,14 +100,20 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
                  std: Sequence[float] = IMAGENET_STD,
                  size_divisor: int = 14,
                  channels_last: bool = False,
-                 non_blocking: bool = False) -> None:
+                 non_blocking: bool = False,
+                 input_resize: Optional[dict] = None) -> None:
         super().__init__(non_blocking=non_blocking)
         self.register_buffer(
             'mean', torch.tensor(mean).view(-1, 1, 1), persistent=False)
         self.register_buffer(
             'std', torch.tensor(std).view(-1, 1, 1), persistent=False)
+        # The buffers follow the model's dtype and device; their values are
+        # rebuilt from these so a float64 model does not inherit float32's
+        # rounding of 0.485 etc. (1e-7 on the input, 1e-6 on the depth).
+        self._mean_std = (tuple(map(float, mean)), tuple(map(float, std)))
         self.size_divisor = size_divisor
         self.channels_last = channels_last
+        self.input_resize = _parse_input_resize(input_resize)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Normalises, pads and stacks the batch.
@@ -69,10 +131,16 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
         samples: Optional[List[DepthDataSample]] = data.get('data_samples')
         if isinstance(inputs, torch.Tensor) and inputs.dim() == 4:
             inputs = list(inputs)
+        dtype = self.mean.dtype
+        inputs = [img.to(dtype) / 255.0 for img in inputs]
+        if self.input_resize is not None and not training:
+            inputs = [self._resize(img) for img in inputs]
         pad_h, pad_w = self._padded_size(inputs)
         batch = []
+        mean, std = (torch.tensor(v, dtype=dtype, device=self.mean.device)
+                     .view(-1, 1, 1) for v in self._mean_std)
         for img in inputs:
-            img = (img.float() / 255.0 - self.mean) / self.std
+            img = (img - mean) / std
             h, w = img.shape[-2:]
             batch.append(F.pad(img, (0, pad_w - w, 0, pad_h - h), value=0.0))
         batch_inputs = torch.stack(batch)
@@ -87,6 +155,18 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
                         pad_shape=(pad_h, pad_w),
                         batch_input_shape=(pad_h, pad_w)))
         return dict(inputs=batch_inputs, data_samples=samples)
+
+    def _resize(self, img: torch.Tensor) -> torch.Tensor:
+        """Resizes one [0, 1] float image (3, H, W) by ``input_resize``."""
+        resize = self.input_resize
+        size = midas_resize_size(
+            tuple(img.shape[-2:]), resize['size'],
+            resize['keep_aspect_ratio'], resize['resize_method'])
+        if size == tuple(img.shape[-2:]):
+            return img
+        return F.interpolate(
+            img[None], size=size, mode=resize['interpolation'],
+            align_corners=resize['align_corners'])[0]
 
     def _padded_size(self, inputs: List[torch.Tensor]) -> tuple:
         """Returns the batch's padded (H, W), a multiple of the divisor."""

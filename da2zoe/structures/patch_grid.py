@@ -99,3 +99,63 @@ def keep_aspect_size(shape: Tuple[int, int],
 
     return (constrain(scale * shape[0], bounds[0]),
             constrain(scale * shape[1], bounds[1]))
+
+
+RESIZE_METHODS = ('minimal', 'lower_bound', 'upper_bound')
+
+
+def midas_resize_size(shape: Tuple[int, int],
+                      target: Tuple[int, int],
+                      keep_aspect_ratio: bool = True,
+                      resize_method: str = 'minimal',
+                      multiple_of: int = PATCH_SIZE) -> Tuple[int, int]:
+    """The MiDaS ``Resize`` size rule that Depth Anything V1 (in the model)
+    and DA-V2's metric code (``lower_bound``) apply to their inputs.
+
+    Each side gets the scale ``target / side``; with ``keep_aspect_ratio``
+    one scale serves both: the one closer to 1 (``minimal``), the larger
+    (``lower_bound``) or the smaller (``upper_bound``). Each scaled side is
+    rounded to a multiple of ``multiple_of`` (``np.round``: halves to even,
+    as the reference), then floored if above the target (``upper_bound``)
+    or ceiled if below it (``lower_bound``).
+
+    Args:
+        shape (tuple[int, int]): ``(height, width)`` of the image.
+        target (tuple[int, int]): ``(height, width)`` the rule aims at.
+        keep_aspect_ratio (bool): One scale for both sides. Defaults to
+            True.
+        resize_method (str): ``'minimal'``, ``'lower_bound'`` or
+            ``'upper_bound'``. Defaults to ``'minimal'``.
+        multiple_of (int): Defaults to 14.
+
+    Returns:
+        tuple[int, int]: The new ``(height, width)``.
+    """
+    if resize_method not in RESIZE_METHODS:
+        raise ValueError(f'resize_method must be one of {RESIZE_METHODS}, '
+                         f'got {resize_method!r}')
+    if min(target) <= 0 or min(shape) <= 0:
+        raise ValueError(f'sizes must be positive: shape {shape}, '
+                         f'target {target}')
+    scale_h, scale_w = target[0] / shape[0], target[1] / shape[1]
+    if keep_aspect_ratio:
+        if resize_method == 'lower_bound':
+            scale_h = scale_w = max(scale_h, scale_w)
+        elif resize_method == 'upper_bound':
+            scale_h = scale_w = min(scale_h, scale_w)
+        elif abs(1 - scale_w) < abs(1 - scale_h):
+            scale_h = scale_w
+        else:
+            scale_w = scale_h
+
+    def constrain(value: float, bound: int) -> int:
+        steps = value / multiple_of
+        out = int(np.round(steps) * multiple_of)
+        if resize_method == 'upper_bound' and out > bound:
+            out = int(math.floor(steps) * multiple_of)
+        if resize_method == 'lower_bound' and out < bound:
+            out = int(math.ceil(steps) * multiple_of)
+        return out
+
+    return (constrain(scale_h * shape[0], target[0]),
+            constrain(scale_w * shape[1], target[1]))

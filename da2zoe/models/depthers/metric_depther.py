@@ -11,6 +11,7 @@ from da2zoe.checkpoint import load_pretrained
 from da2zoe.models.data_preprocessor import stack_ground_truth
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
+from .feature_blocks import check_feature_blocks
 
 ConfigType = Union[dict, nn.Module]
 
@@ -102,8 +103,9 @@ class MetricDepther(BaseModel):
         """Initialises every part, then loads ``pretrained`` if given."""
         super().init_weights()
         if self.pretrained:
-            load_pretrained(
-                self, self.pretrained, logger=MMLogger.get_current_instance())
+            logger = MMLogger.get_current_instance()
+            result = load_pretrained(self, self.pretrained, logger=logger)
+            check_feature_blocks(self, result, repr(self.pretrained), logger)
 
     @property
     def min_depth(self) -> float:
@@ -213,15 +215,14 @@ class MetricDepther(BaseModel):
         for pred, sample in zip(depth, data_samples):
             h, w = sample.metainfo.get('img_shape', pred.shape[-2:])
             pred = pred[:, :h, :w]
+            if pred.dtype != torch.float64:  # float64 stays (parity tests)
+                pred = pred.float()
             target = self._target_size(sample, (h, w))
             if tuple(pred.shape[-2:]) != target:
                 pred = F.interpolate(
-                    pred[None].float(),
-                    size=target,
-                    mode='bilinear',
+                    pred[None], size=target, mode='bilinear',
                     align_corners=True)[0]
-            sample.pred_depth = pred.float().clamp(self.min_depth,
-                                                   self.max_depth)
+            sample.pred_depth = pred.clamp(self.min_depth, self.max_depth)
         return data_samples
 
     @staticmethod
