@@ -12,6 +12,7 @@ from .atomic_write import (
     write_bytes_atomic,
     write_text_atomic,
 )
+from .hf_export import depth_anything_config, write_hf_depth_anything
 from .hf_layouts import da2zoe_to_hf, hf_to_da2zoe
 from .history_buffers import without_history_functions
 from .layouts import (
@@ -29,6 +30,7 @@ from .trusted import resave_trusted_checkpoint
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'ConversionSummary', 'LoadResult',
     'UnknownLayoutError', 'UnsafeCheckpointError', 'da2zoe_to_hf',
+    'depth_anything_config', 'write_hf_depth_anything',
     'hf_to_da2zoe', 'load_weights', 'load_weights_file', 'resolve_weights',
     'checkpoint_safe_globals', 'convert_state_dict',
     'detect_layout', 'link_atomic', 'load_checkpoint_file', 'load_pretrained',
