@@ -26,9 +26,11 @@ from .registration import register_safe_globals
 from .resolver import load_weights, load_weights_file, resolve_weights
 from .safe_load import UnsafeCheckpointError, load_checkpoint_file
 from .trusted import resave_trusted_checkpoint
+from .zoo import ENCODER_WEIGHTS, random_frozen_message
 
 __all__ = [
-    'ATOMIC_BACKEND', 'AtomicLocalBackend', 'ConversionSummary', 'LoadResult',
+    'ATOMIC_BACKEND', 'ENCODER_WEIGHTS', 'random_frozen_message',
+    'AtomicLocalBackend', 'ConversionSummary', 'LoadResult',
     'UnknownLayoutError', 'UnsafeCheckpointError', 'da2zoe_to_hf',
     'depth_anything_config', 'write_hf_depth_anything',
     'hf_to_da2zoe', 'load_weights', 'load_weights_file', 'resolve_weights',

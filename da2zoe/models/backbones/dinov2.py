@@ -1,12 +1,14 @@
 """DINOv2 ViT encoder as Depth Anything V1/V2 use it."""
+import logging
 from collections.abc import Sequence
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from da2zoe.checkpoint import load_pretrained
+from da2zoe.checkpoint import load_pretrained, random_frozen_message
 from da2zoe.registry import BACKBONES
 from da2zoe.structures.patch_grid import PATCH_SIZE, nearest_valid_sizes
 from .block import Block
@@ -57,6 +59,11 @@ class DINOv2(BaseModule):
             :class:`~da2zoe.models.backbones.attention.Attention`; 7-12 %
             faster vits bf16 inference and frozen-encoder training on a CPU
             without AMX). Defaults to False.
+        allow_random_frozen (bool): Do not warn when a ``frozen`` encoder
+            is trained while still holding its random initialisation (no
+            pretrained weights reached it: ``init_cfg``, ``pretrained``,
+            ``load_from`` and resume all change it). Set it only for
+            from-scratch experiments and tests. Defaults to False.
         pos_embed_rule (str): How the stored position embedding is resized
             to other grids: ``'dinov2'`` (the original DINOv2 / Depth
             Anything code: scale factors with offset 0.1) or
@@ -97,6 +104,7 @@ class DINOv2(BaseModule):
                  frozen: bool = False,
                  with_cp: bool = False,
                  low_precision_logits: bool = False,
+                 allow_random_frozen: bool = False,
                  pos_embed_rule: str = 'dinov2',
                  init_cfg: dict | list[dict] | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -106,6 +114,7 @@ class DINOv2(BaseModule):
                              f'{pos_embed_rule!r}')
         self.pos_embed_rule = pos_embed_rule
         self.arch_settings = self._parse_arch(arch)
+        self.arch_name = arch if isinstance(arch, str) else 'custom'
         embed_dims = self.arch_settings['embed_dims']
         num_layers = self.arch_settings['num_layers']
         self.embed_dims = embed_dims
@@ -134,6 +143,13 @@ class DINOv2(BaseModule):
         self.norm = nn.LayerNorm(embed_dims, eps=1e-6)
 
         self._init_default_weights()
+        self.allow_random_frozen = allow_random_frozen
+        # A copy of one random filter: if the weights still equal it when a
+        # frozen encoder trains, no checkpoint ever reached them.
+        self.register_buffer(
+            'random_init_probe',
+            self.patch_embed.proj.weight[0].detach().clone(),
+            persistent=False)
         if frozen:
             self.requires_grad_(False)
             self.eval()
@@ -215,8 +231,25 @@ class DINOv2(BaseModule):
                 prefix += '.'
             load_pretrained(self, cfg['checkpoint'], prefix_filter=prefix)
 
+    def holds_random_init(self) -> bool:
+        """Whether the encoder still has the weights it was built with."""
+        weight = self.patch_embed.proj.weight[0]
+        return weight.device.type != 'meta' and torch.equal(
+            weight.detach(), self.random_init_probe.to(weight.dtype))
+
     def train(self, mode: bool = True) -> 'DINOv2':
-        """Sets training mode, except that a frozen encoder stays in eval."""
+        """Sets training mode, except that a frozen encoder stays in eval.
+
+        Training a model whose frozen encoder holds its random
+        initialisation logs an unmissable warning (once) naming the weights
+        to pass, unless ``allow_random_frozen``.
+        """
+        if (mode and self.frozen and not self.allow_random_frozen
+                and not getattr(self, '_warned_random', False)
+                and self.holds_random_init()):
+            self._warned_random = True
+            print_log(random_frozen_message(self.arch_name), 'current',
+                      logging.WARNING)
         super().train(mode and not self.frozen)
         return self
 
