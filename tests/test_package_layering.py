@@ -13,6 +13,7 @@ LAYERS = (
     ('models', 'datasets', 'evaluation', 'visualization', 'checkpoint'),
     ('engine', 'testing', 'analysis'),
     ('apis', 'cli'),
+    ('webui', ),  # the browser demo, built on apis
 )
 # Same-layer imports that are part of the design: the depther loads its
 # pretrained weights through the checkpoint package ("beside models").

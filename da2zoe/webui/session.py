@@ -1,0 +1,276 @@
+"""What the web demo does, without the page: predict, then draw and write.
+
+:class:`DepthDemo` holds the model; :meth:`DepthDemo.predict` runs
+:func:`da2zoe.apis.inference` on one RGB image and times it, and
+:meth:`DepthDemo.render` turns a prediction into the picture, the colour
+bar, the numbers and the files the page shows. The page
+(:mod:`da2zoe.webui.app`) is only layout and wiring around these two.
+"""
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, List, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from da2zoe.analysis.cpu import choose_bf16
+from da2zoe.apis import inference
+from da2zoe.apis.depth_outputs import ColorStyle, color_picture, save_outputs
+from da2zoe.apis.mesh import depth_to_mesh, write_glb
+from da2zoe.apis.pipeline import DEFAULT_INPUT_SIZE, config_test_pipeline
+from da2zoe.apis.pointcloud import Intrinsics, intrinsics_from_hfov
+from da2zoe.structures.patch_grid import (
+    check_multiple_of_14,
+    keep_aspect_size,
+)
+from da2zoe.visualization import depth_range
+from da2zoe.visualization.colorize import valid_depth_mask
+from .colorbar_html import colorbar_html
+from .uploads import UploadLimits, read_upload
+
+DOWNLOAD_KINDS = ('png16', 'npy', 'ply', 'color')
+KEEP_RENDERS = 64  # folders of written files kept before the oldest goes
+
+
+@dataclass
+class Prediction:
+    """One image's depth and how it was made.
+
+    Args:
+        name (str): Stem of the download files.
+        rgb (np.ndarray): HxWx3 uint8 RGB input.
+        depth (np.ndarray): HxW float32 metres at the input's size.
+        seconds (float): Wall time of :func:`da2zoe.apis.inference`.
+        input_size (int): The short-side bound used (multiple of 14).
+        network_size (tuple[int, int]): ``(height, width)`` the network saw.
+        dtype (str): ``'bfloat16'`` or ``'float32'``.
+        flip (bool): Whether flip TTA was on.
+        note (str, optional): Something the user should know (e.g. bf16
+            refused on this CPU).
+    """
+
+    name: str
+    rgb: np.ndarray
+    depth: np.ndarray
+    seconds: float
+    input_size: int
+    network_size: tuple
+    dtype: str
+    flip: bool
+    note: Optional[str] = None
+
+
+@dataclass
+class View:
+    """How a prediction is shown.
+
+    Args:
+        max_depth (float): Top of the colour scale in metres (the scale
+            then starts at 0); 0 or less: the 2nd-98th percentile of the
+            valid depth.
+        hfov (float, optional): Horizontal field of view in degrees, used
+            when ``pinhole`` is None.
+        pinhole (tuple, optional): ``(fx, fy, cx, cy)`` in the uploaded
+            image's pixels.
+    """
+
+    max_depth: float = 0.0
+    hfov: Optional[float] = 63.0
+    pinhole: Optional[Intrinsics] = None
+
+
+@dataclass
+class Rendered:
+    """What the page shows for a prediction.
+
+    Args:
+        color (np.ndarray): HxWx3 uint8 colour depth with its bar drawn in.
+        colorbar (str): The HTML colour bar.
+        stats (str): Markdown: min / median / max depth and the timing.
+        files (list[str]): Downloads: 16-bit PNG (mm), ``.npy`` (m),
+            ``.ply``, colour PNG, ``.glb`` mesh.
+        mesh (str): The ``.glb`` for the 3-D view.
+        vmin (float): Bottom of the colour scale (m).
+        vmax (float): Top of the colour scale (m).
+    """
+
+    color: np.ndarray
+    colorbar: str
+    stats: str
+    files: List[str]
+    mesh: str
+    vmin: float
+    vmax: float
+
+
+def config_input_size(model: nn.Module) -> int:
+    """The short-side bound ``inference()`` uses by default for ``model``:
+    the config's ``infer_size``, else its test pipeline's
+    ``KeepAspectResize`` bound, else DA-V2's 518."""
+    cfg = getattr(model, 'cfg', None)
+    if cfg is not None and cfg.get('infer_size'):
+        return int(cfg.get('infer_size'))
+    for transform in config_test_pipeline(cfg):
+        if transform.get('type') == 'KeepAspectResize':
+            size = transform.get('min_size')
+            return int(size if isinstance(size, int) else min(size))
+    return DEFAULT_INPUT_SIZE
+
+
+def _stem(name: Optional[str]) -> str:
+    stem = os.path.splitext(os.path.basename(name or ''))[0]
+    stem = re.sub(r'[^A-Za-z0-9._-]+', '_', stem).strip('._')
+    return stem[:64] or 'image'
+
+
+def depth_stats(depth: np.ndarray) -> tuple:
+    """``(min, median, max)`` of the valid (finite, positive) depth, or
+    three NaNs when nothing is valid."""
+    values = depth[valid_depth_mask(depth)]
+    if values.size == 0:
+        return (float('nan'), ) * 3
+    return (float(values.min()), float(np.median(values)),
+            float(values.max()))
+
+
+class DepthDemo:
+    """The model and the rules of the web demo.
+
+    Args:
+        model (nn.Module): A depther from :func:`da2zoe.apis.init_model`.
+        out_root (str, optional): Where download files are written (one
+            folder per rendering, the oldest removed past 64). Defaults to
+            a new temporary folder.
+        limits (UploadLimits, optional): Upload bounds. Defaults to
+            ``UploadLimits()``.
+        cmap (str): Colormap. Defaults to ``'turbo'`` (near blue, far red,
+            as every da2zoe picture).
+    """
+
+    def __init__(self,
+                 model: nn.Module,
+                 out_root: Optional[str] = None,
+                 limits: Optional[UploadLimits] = None,
+                 cmap: str = 'turbo') -> None:
+        self.model = model
+        self.device = str(next(model.parameters()).device)
+        self.default_input_size = config_input_size(model)
+        self.out_root = out_root or tempfile.mkdtemp(prefix='da2zoe_webui_')
+        os.makedirs(self.out_root, exist_ok=True)
+        self.limits = limits or UploadLimits()
+        self.cmap = cmap
+        self.native_bf16, self.bf16_message = choose_bf16(
+            'bf16', self.device)
+        self._renders: Deque[str] = deque()
+
+    def read(self, path: str, input_size: int,
+             name: Optional[str] = None) -> np.ndarray:
+        """Reads an upload (see :func:`read_upload`); raises
+        :class:`UploadError` with the reason, naming ``name``."""
+        return read_upload(path, int(input_size), self.limits, name)
+
+    def predict(self,
+                rgb: np.ndarray,
+                name: Optional[str] = None,
+                input_size: Optional[int] = None,
+                flip: bool = False,
+                bf16: bool = False) -> Prediction:
+        """Metric depth of one RGB image, timed.
+
+        Args:
+            rgb (np.ndarray): HxWx3 uint8 RGB.
+            name (str, optional): The file's name (download names).
+            input_size (int, optional): Short-side bound, a multiple of 14.
+                Defaults to the config's (:func:`config_input_size`).
+            flip (bool): Horizontal-flip TTA. Defaults to False.
+            bf16 (bool): bf16 autocast; refused (float32, with a note) on
+                a CPU without native bf16. Defaults to False.
+
+        Returns:
+            Prediction: The depth and how it was made.
+        """
+        size = int(input_size or self.default_input_size)
+        check_multiple_of_14(size, 'input size')
+        use_bf16 = bool(bf16) and self.native_bf16
+        note = self.bf16_message if bf16 and not use_bf16 else None
+        start = time.perf_counter()
+        depth = inference(self.model, rgb, input_size=size, rgb=True,
+                          flip=bool(flip),
+                          dtype=torch.bfloat16 if use_bf16 else None)
+        seconds = time.perf_counter() - start
+        return Prediction(
+            name=_stem(name), rgb=rgb, depth=depth, seconds=seconds,
+            input_size=size, network_size=keep_aspect_size(rgb.shape[:2],
+                                                           size),
+            dtype='bfloat16' if use_bf16 else 'float32', flip=bool(flip),
+            note=note)
+
+    def intrinsics(self, prediction: Prediction, view: View) -> Intrinsics:
+        """The pinhole of the uploaded image from ``view``."""
+        height, width = prediction.depth.shape
+        if view.pinhole is not None:
+            fx, fy, cx, cy = (float(v) for v in view.pinhole)
+            if not (fx > 0 and fy > 0):
+                raise ValueError(f'fx and fy must be positive, got fx={fx}, '
+                                 f'fy={fy}')
+            return fx, fy, cx, cy
+        return intrinsics_from_hfov(float(view.hfov), height, width)
+
+    def _new_folder(self) -> str:
+        folder = tempfile.mkdtemp(dir=self.out_root)
+        self._renders.append(folder)
+        while len(self._renders) > KEEP_RENDERS:
+            shutil.rmtree(self._renders.popleft(), ignore_errors=True)
+        return folder
+
+    def render(self, prediction: Prediction, view: View) -> Rendered:
+        """Draws and writes a prediction.
+
+        Args:
+            prediction (Prediction): From :meth:`predict`.
+            view (View): Colour scale and camera.
+
+        Returns:
+            Rendered: Picture, colour bar, statistics, files and mesh.
+        """
+        depth, rgb = prediction.depth, prediction.rgb
+        if view.max_depth and view.max_depth > 0:
+            vmin, vmax = 0.0, float(view.max_depth)
+        else:
+            vmin, vmax = depth_range(depth, valid_depth_mask(depth))
+        style = ColorStyle(vmin, vmax, self.cmap)
+        intrinsics = self.intrinsics(prediction, view)
+        folder = self._new_folder()
+        files = save_outputs(folder, prediction.name, depth, rgb,
+                             DOWNLOAD_KINDS, intrinsics, style=style)
+        mesh = os.path.join(folder, prediction.name + '_mesh.glb')
+        write_glb(mesh, *depth_to_mesh(depth, intrinsics, rgb))
+        return Rendered(
+            color=color_picture(depth, rgb, style),
+            colorbar=colorbar_html(vmin, vmax, self.cmap),
+            stats=self._stats(prediction, intrinsics), files=files + [mesh],
+            mesh=mesh, vmin=vmin, vmax=vmax)
+
+    def _stats(self, prediction: Prediction, intrinsics: Intrinsics) -> str:
+        low, median, high = depth_stats(prediction.depth)
+        height, width = prediction.depth.shape
+        net_h, net_w = prediction.network_size
+        fx, fy, cx, cy = intrinsics
+        lines = [
+            f'**min** {low:.3f} m · **median** {median:.3f} m · '
+            f'**max** {high:.3f} m',
+            f'inference {prediction.seconds * 1000:.0f} ms on '
+            f'{self.device} · {width}x{height} image, network input '
+            f'{net_w}x{net_h} · {prediction.dtype} · flip TTA '
+            f'{"on" if prediction.flip else "off"}',
+            f'camera fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} cy {cy:.1f} px',
+        ]
+        if prediction.note:
+            lines.append(f'_{prediction.note}_')
+        return '\n\n'.join(lines)
