@@ -55,13 +55,16 @@ def step_optimizer(model: torch.nn.Module, wrapper_cfg: dict) -> None:
             optim_wrapper_cfg=wrapper_cfg,
             paramwise_cfg=wrapper_cfg.pop('paramwise_cfg', None)))
     wrapper = constructor(model)
+    # DA-V2's metric head has no parameters: its DPT neck ends the model.
+    last = model.head if any(True for _ in model.head.parameters()) \
+        else model.neck
     head_before = {
         n: p.detach().clone()
-        for n, p in model.head.named_parameters() if p.requires_grad
+        for n, p in last.named_parameters() if p.requires_grad
     }
     model.train()
     wrapper.update_params(model(torch.randn(2, 3, 56, 70)).mean())
-    moved = [n for n, p in model.head.named_parameters()
+    moved = [n for n, p in last.named_parameters()
              if n in head_before and not torch.equal(p, head_before[n])]
     assert moved, 'the optimiser step changed no head parameter'
 

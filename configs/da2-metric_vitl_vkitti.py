@@ -1,0 +1,18 @@
+# Depth Anything V2 metric vitl, outdoor: 80 m, trained on Virtual KITTI 2;
+# its test set here is the KITTI Eigen split (KB crop, 1e-3..80 m, Garg).
+# Predicts with depth_anything_v2_metric_vkitti_vitl.pth as DA-V2's
+# infer_image does (see _base_/models/da2-metric.py):
+#   python tools/test.py configs/da2-metric_vitl_vkitti.py \
+#       depth_anything_v2_metric_vkitti_vitl.pth
+_base_ = [
+    '_base_/models/da2-metric.py', '_base_/datasets/kitti.py',
+    '_base_/schedules/poly_warmup_20e.py', '_base_/default_runtime.py'
+]
+test_pipeline = [
+    t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
+]
+model = dict(
+    neck=dict(max_depth=80.0),
+    head=dict(max_depth=80.0))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

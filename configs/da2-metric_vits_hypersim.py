@@ -1,0 +1,21 @@
+# Depth Anything V2 metric vits, indoor: 20 m, trained on Hypersim; its
+# test set here is NYU Depth v2 (1e-3..10 m, Eigen crop).
+# Predicts with depth_anything_v2_metric_hypersim_vits.pth as DA-V2's
+# infer_image does (see _base_/models/da2-metric.py):
+#   python tools/test.py configs/da2-metric_vits_hypersim.py \
+#       depth_anything_v2_metric_hypersim_vits.pth
+_base_ = [
+    '_base_/models/da2-metric.py', '_base_/datasets/nyu.py',
+    '_base_/schedules/poly_warmup_20e.py', '_base_/default_runtime.py'
+]
+test_pipeline = [
+    t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
+]
+model = dict(
+    backbone=dict(arch='vits'),
+    neck=dict(in_channels=384, features=64,
+              out_channels=[48, 96, 192, 384],
+              max_depth=20.0),
+    head=dict(max_depth=20.0))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
