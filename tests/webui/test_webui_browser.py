@@ -1,7 +1,5 @@
 """The web demo in a real headless Chromium: upload, results, downloads,
 refusals, examples. Fails (never skips) when the browser is missing."""
-import os
-import shutil
 import time
 import urllib.request
 
@@ -19,7 +17,6 @@ from tiny_depther import write_tiny_model
 
 INPUT_SIZE = 56
 WAIT_S = 60
-DOCS_SCREENSHOT_ENV = 'DA2ZOE_WEBUI_SCREENSHOT'  # also copy it there
 
 
 @pytest.fixture(scope='module')
@@ -119,8 +116,6 @@ def test_upload_shows_depth_colorbar_and_matching_downloads(
 
     shot = tmp_path / 'webui.png'
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 1e4
-    if os.environ.get(DOCS_SCREENSHOT_ENV):
-        shutil.copy(shot, os.environ[DOCS_SCREENSHOT_ENV])
 
 
 def page_text(browser):
