@@ -12,6 +12,9 @@ from .uploads import UploadError, upload_path
 FOV_MODE, PINHOLE_MODE = 'field of view', 'fx fy cx cy'
 MAX_FILE_SIZE = '50mb'
 IMAGE_HEIGHT = 360
+# Babylon's (alpha, beta, radius): a little from the right and above, so
+# the relief shows at first sight.
+CAMERA_ANGLES = (-60.0, 70.0, None)
 # System fonts: the default theme's web fonts cannot load on a closed
 # network and would only delay the page.
 THEME = gr.themes.Default(
@@ -102,6 +105,7 @@ def build_app(demo: DepthDemo,
                                      elem_id='compare')
             view3d = gr.Model3D(label='3-D view (drag to turn)',
                                 clear_color=[0.1, 0.1, 0.1, 1.0],
+                                camera_position=CAMERA_ANGLES,
                                 elem_id='view3d')
         files = gr.File(label='Downloads: 16-bit PNG (mm), .npy (m), .ply, '
                         'colour PNG, .glb', file_count='multiple',
