@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from headless_chromium import free_port, start_chromium
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from da2zoe.apis import inference, init_model
 from da2zoe.datasets.codecs import encode_millimetres
@@ -113,6 +114,23 @@ def test_upload_shows_depth_colorbar_and_matching_downloads(
     assert f'median {np.median(values):.3f} m' in stats
     assert f'max {values[-1]:.3f} m' in stats
     assert 'inference' in stats and ' ms ' in stats
+
+    assert len(browser.find_elements(By.CSS_SELECTOR, '#compare img')) == 2
+
+    # A fixed colour scale redraws without running the model again.
+    browser.find_element(By.CSS_SELECTOR, '.label-wrap').click()  # Options
+    field = wait_for(browser, lambda: [
+        f for f in browser.find_elements(By.CSS_SELECTOR, '#max-depth input')
+        if f.is_displayed()], 'the colour-scale field')[0]
+    field.clear()
+    field.send_keys('8', Keys.TAB)
+    wait_for(browser, lambda: browser.find_elements(
+        By.CSS_SELECTOR, '#depth-colorbar[data-vmax="8"]'), 'the 0-8 m scale')
+    redrawn = wait_for(browser, lambda: (
+        download_links(browser).get('room_depth_color.png') not in
+        (None, links['room_depth_color.png'])) and download_links(browser),
+        'the redrawn colour PNG')
+    assert redrawn['room_depth.png'] == links['room_depth.png']  # same depth
 
     shot = tmp_path / 'webui.png'
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 1e4
