@@ -2,8 +2,10 @@
 
 Each dataset is evaluated with its own protocol (range and crop from its
 evaluation spec); several datasets in one run give one table row each and
-one JSON file. The config a training run saved (its test set is that run's
-held-out data) evaluates as it is.
+one JSON file (``metrics`` and the ``protocol`` record: checkpoint and its
+sha256, config, per dataset range, crop and input rule, flip, SILog
+definition, library versions). The config a training run saved (its test
+set is that run's held-out data) evaluates as it is.
 """
 import argparse
 import json
@@ -22,7 +24,9 @@ from da2zoe.cli.runner_setup import (
 )
 from da2zoe.cli.seed_flags import add_dataset_arguments, dataset_paths
 from da2zoe.datasets.seed_datasets import build_seed_datasets, seed_evaluators
+from da2zoe.evaluation.protocol import protocol_record, protocol_summary
 from da2zoe.evaluation.table import format_table
+from da2zoe.models.depthers.feature_blocks import check_feature_blocks
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -168,15 +172,25 @@ def main(argv: Optional[List[str]] = None) -> int:
                               (ValueError, KeyError, FileNotFoundError))
     if runner is None:
         return 2
-    load_pretrained(runner.model.module if hasattr(runner.model, 'module')
-                    else runner.model, args.checkpoint, logger=runner.logger)
+    model = runner.model.module if hasattr(runner.model,
+                                           'module') else runner.model
+    result = load_pretrained(model, args.checkpoint, logger=runner.logger)
+    check_feature_blocks(model, result, repr(args.checkpoint), runner.logger)
     with one_line_config_errors(runner.cfg):  # datasets build lazily
         metrics = runner.test()
-    if runner.rank == 0 and metrics:
-        runner.logger.info('\n' + summary_table(metrics, args.datasets))
-    if args.out_json and runner.rank == 0:
+    if runner.rank != 0:
+        return 0
+    dataset = runner.test_loop.dataloader.dataset
+    record = protocol_record(args.config, args.checkpoint,
+                             runner.cfg.model.to_dict(),
+                             getattr(dataset, 'datasets', [dataset]))
+    if metrics:
+        runner.logger.info('\n' + protocol_summary(record) + '\n' +
+                           summary_table(metrics, args.datasets))
+    if args.out_json:
         os.makedirs(osp.dirname(osp.abspath(args.out_json)), exist_ok=True)
         with open(args.out_json, 'w') as f:
-            json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
+            json.dump(dict(metrics={k: float(v) for k, v in metrics.items()},
+                           protocol=record), f, indent=2)
         runner.logger.info(f'metrics written to {args.out_json}')
     return 0

@@ -15,6 +15,7 @@ from mmengine.registry import DefaultScope
 
 from da2zoe.apis import init_model
 from da2zoe.datasets import build_seed_datasets
+from da2zoe.evaluation.protocol import file_sha256
 from da2zoe.registry import DATASETS, MODELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,9 +93,23 @@ def predicted_depth(checkpoint: Path, root: Path, flip: bool) -> tuple:
     return name, sample.pred_depth.squeeze(0).numpy()
 
 
-def test_several_datasets_one_table_one_json(three_sets):
+def test_several_datasets_one_table_one_json(three_sets, tiny_checkpoint):
     out, log = three_sets
-    metrics = json.loads((out / 'metrics.json').read_text())
+    record = json.loads((out / 'metrics.json').read_text())
+    metrics = record['metrics']
+    # The protocol the numbers were obtained with travels with them.
+    protocol = record['protocol']
+    assert protocol['checkpoint']['sha256'] == file_sha256(
+        str(tiny_checkpoint))
+    assert protocol['flip'] is False
+    assert protocol['versions']['torch'] == torch.__version__.split('+')[0]
+    nyu = protocol['datasets']['nyu']
+    assert (nyu['eval_min_depth'], nyu['eval_max_depth'],
+            nyu['eval_crop']) == (1e-3, 10.0, 'eigen')
+    assert nyu['input']['pipeline'][0] == 'LoadRGB'
+    assert protocol['datasets']['sunrgbd']['eval_max_depth'] == 8.0
+    assert 'ZoeDepth' in protocol['metrics']['silog']
+    assert f"sha256 {protocol['checkpoint']['sha256']}" in log
     for name in ('nyu', 'sunrgbd'):
         for metric in DENSE_METRICS:
             assert np.isfinite(metrics[f'{name}/{metric}']), (name, metric)
@@ -152,7 +167,7 @@ def test_flip_averages_the_flipped_prediction(three_sets, synthetic_root,
         np.abs(png.astype(np.float64) - flipped * 1000.0), 1.0)
     plain = cv2.imread(str(out / 'pred/nyu' / name), cv2.IMREAD_UNCHANGED)
     assert np.abs(png.astype(np.int64) - plain).max() > 1  # flip changed it
-    metrics = json.loads((tmp_path / 'flip.json').read_text())
-    three = json.loads((out / 'metrics.json').read_text())
+    metrics = json.loads((tmp_path / 'flip.json').read_text())['metrics']
+    three = json.loads((out / 'metrics.json').read_text())['metrics']
     assert set(metrics) == set(DENSE_METRICS)  # one set: plain keys
     assert metrics['abs_rel'] != pytest.approx(three['nyu/abs_rel'])

@@ -51,5 +51,5 @@ def test_dpt_config_trains_and_tests(synthetic_root, tmp_path):
     run('test.py', [config, checkpoint, '--datasets', 'nyu', '--nyu-csv',
                     nyu / 'data/nyu2_test.csv', '--nyu-root', nyu,
                     '--out-json', metrics, '--num-workers', '0'], tmp_path)
-    values = json.loads(metrics.read_text())
+    values = json.loads(metrics.read_text())['metrics']
     assert 0.0 <= values['d1'] <= 1.0 and values['abs_rel'] > 0
