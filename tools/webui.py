@@ -13,6 +13,8 @@ import os.path as osp
 import sys
 import tempfile
 
+from da2zoe.cli.preflight import config_path_error  # standard library only
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -38,9 +40,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='where download files go (default: a temporary '
                         'folder)')
     args = parser.parse_args(argv)
-    for name in ('config', 'checkpoint'):
-        if not osp.isfile(getattr(args, name)):
-            parser.error(f'{name} {getattr(args, name)!r}: no such file')
+    config_error = config_path_error(args.config)
+    if config_error:
+        parser.error(config_error)
+    if not osp.isfile(args.checkpoint):
+        parser.error(f'checkpoint {args.checkpoint!r}: no such file')
     if not 0 < args.port < 65536:
         parser.error(f'--port {args.port}: not a port number')
     return args

@@ -17,7 +17,13 @@ def test_wrong_paths_fail_at_once(tmp_path):
         [sys.executable, TOOL, str(tmp_path / 'nope.py'), 'x.pth'],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert 'nope.py' in result.stderr and 'no such file' in result.stderr
+    assert 'config ' + str(tmp_path / 'nope.py') in result.stderr
+    assert 'does not exist' in result.stderr
+    config, _ = write_tiny_model(str(tmp_path))
+    result = subprocess.run([sys.executable, TOOL, config, 'missing.pth'],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "checkpoint 'missing.pth': no such file" in result.stderr
     result = subprocess.run([sys.executable, TOOL, TOOL, TOOL, '--por', '1'],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and '--por' in result.stderr
