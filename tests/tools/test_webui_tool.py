@@ -1,4 +1,5 @@
 """tools/webui.py: argument errors before any heavy import; it serves."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -36,7 +37,8 @@ def test_serves_the_page(tmp_path):
         [sys.executable, TOOL, config, checkpoint, '--port', str(port),
          '--examples', '1', '--out-dir', str(tmp_path / 'out'),
          '--device', 'cpu'],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, GRADIO_TEMP_DIR=str(tmp_path / 'gradio')))
     try:
         deadline, page = time.monotonic() + 90, None
         while page is None and time.monotonic() < deadline:

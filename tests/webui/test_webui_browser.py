@@ -23,6 +23,8 @@ WAIT_S = 60
 @pytest.fixture(scope='module')
 def app(tmp_path_factory):
     root = tmp_path_factory.mktemp('webui')
+    env = pytest.MonkeyPatch()
+    env.setenv('GRADIO_TEMP_DIR', str(root / 'gradio'))  # uploads, outputs
     config, checkpoint = write_tiny_model(str(root), infer_size=INPUT_SIZE)
     model = init_model(config, checkpoint)
     demo = DepthDemo(model, str(root / 'renders'))
@@ -32,6 +34,7 @@ def app(tmp_path_factory):
     launch(blocks, port=port, allowed_paths=[str(root)], block=False)
     yield dict(model=model, url=f'http://127.0.0.1:{port}/', root=root)
     blocks.close()
+    env.undo()
 
 
 @pytest.fixture(scope='module')
