@@ -49,7 +49,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         description='Predict metric depth for images, folders, globs or '
         'videos')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint (any layout)')
+    parser.add_argument(
+        'checkpoint', help='checkpoint (any layout), or MODEL.onnx with '
+        '--backend onnxruntime')
+    parser.add_argument(
+        '--backend', choices=('pytorch', 'onnxruntime'), default='pytorch',
+        help='onnxruntime: run an export of tools/deployment/export_onnx.py'
+        ' (same pipeline, resize rules and outputs)')
     parser.add_argument(
         'input', help='an image, a folder, a glob pattern or a video')
     parser.add_argument(
@@ -98,6 +104,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error('--save ply needs --intrinsics FX FY CX CY or --hfov DEG')
     if args.intrinsics is not None and args.hfov is not None:
         parser.error('give --intrinsics or --hfov, not both')
+    if (args.backend == 'onnxruntime') != args.checkpoint.endswith('.onnx'):
+        parser.error(f'--backend {args.backend} with checkpoint '
+                     f'{args.checkpoint!r}: ONNX models (.onnx) need '
+                     '--backend onnxruntime, and it needs one')
+    if args.backend == 'onnxruntime' and args.bf16:
+        parser.error('--bf16 is a PyTorch autocast; an ONNX model runs in '
+                     'the precision it was exported in')
     if args.input_size is not None:
         try:
             check_multiple_of_14(args.input_size, '--input-size')

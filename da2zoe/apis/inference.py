@@ -12,6 +12,7 @@ from torch import nn
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.datasets.bad_sample import BadSampleError
 from da2zoe.registry import MODELS
+from .onnx_backend import OnnxDepther, is_onnx_file
 from .pipeline import build_inference_pipeline
 from .preprocess import ImageLike, ImageReadError, to_rgb
 
@@ -28,7 +29,10 @@ def init_model(config: Union[str, os.PathLike, Config],
             :func:`da2zoe.checkpoint.load_pretrained` detects (da2zoe,
             training, DA-V1/V2, DINOv2 hub). Keys the checkpoint lacks are
             reported and keep their initial values. Defaults to None (no
-            weights loaded: the model is randomly initialised).
+            weights loaded: the model is randomly initialised). A
+            ``.onnx`` file (``tools/deployment/export_onnx.py``) gives an
+            :class:`~da2zoe.apis.onnx_backend.OnnxDepther` instead, which
+            predicts through ONNX Runtime on the host.
         device (str | torch.device): Where the model runs. Defaults to
             ``'cpu'``.
         cfg_options (dict, optional): Config overrides, as ``--cfg-options``
@@ -44,6 +48,8 @@ def init_model(config: Union[str, os.PathLike, Config],
                         f'{type(config).__name__}')
     if cfg_options:
         config.merge_from_dict(cfg_options)
+    if is_onnx_file(checkpoint):  # an export: the network runs in ORT
+        return OnnxDepther(checkpoint, config)
     model = MODELS.build(config.model)
     if checkpoint is not None:
         load_pretrained(model, checkpoint)
@@ -132,7 +138,8 @@ def inference(model: nn.Module,
         return []
     packed = _pack(getattr(model, 'cfg', None), images, rgb, input_size)
     sizes = [tuple(item['inputs'].shape[-2:]) for item in packed]
-    device = next(model.parameters()).device
+    device = getattr(model, 'device', None) or next(
+        model.parameters()).device
     outputs: List[Optional[np.ndarray]] = [None] * len(images)
     with _flip_tta(model, flip):
         for indices in _group_by_size(sizes, max(1, int(batch_size))):

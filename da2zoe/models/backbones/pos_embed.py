@@ -5,6 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .pos_embed_traceable import is_exporting, pos_embed_for_grid_traceable
+
 
 def pos_embed_for_grid(pos_embed: Tensor,
                        grid_size: tuple[int, int],
@@ -38,6 +40,8 @@ def pos_embed_for_grid(pos_embed: Tensor,
     if side * side != num_patches:
         raise ValueError(f'pos_embed has {num_patches} patch entries, not a '
                          'square grid')
+    if is_exporting():  # the same rule without a size-dependent branch
+        return pos_embed_for_grid_traceable(pos_embed, grid_size, offset)
     # The reference skips the resize when the token count matches and the
     # pixel height equals the width; with 14-multiple inputs that is h == w
     # == side.

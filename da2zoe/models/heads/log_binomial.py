@@ -75,8 +75,8 @@ class LogBinomial(BaseModule):
         k = self.k_idx.to(p.dtype)
         n = self.K_minus_1.to(p.dtype)
         y = (log_binomial_coefficient(n, k)
-             + k * p.clamp(eps, 1).log()
-             + (n - k) * (1 - p).clamp(eps, 1).log())
+             + k * p.clamp(eps, 1.0).log()
+             + (n - k) * (1 - p).clamp(eps, 1.0).log())
         return torch.softmax(y / t, dim=1)
 
 

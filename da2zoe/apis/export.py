@@ -1,0 +1,177 @@
+"""ONNX export of a depther: RGB in [0, 1] -> metric depth, in one graph."""
+import json
+import os
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+from onnxruntime.quantization import QuantType, quantize_dynamic
+from torch import Tensor, nn
+
+from da2zoe.structures.patch_grid import PATCH_SIZE, check_multiple_of_14
+
+INPUT_NAME = 'image'
+OUTPUT_NAME = 'depth'
+DEFAULT_OPSET = 18  # Resize/Pad/ReduceMean forms of opset 18; TensorRT 8.6+
+MAX_PATCHES = 512  # dynamic sides up to 512 * 14 = 7168 pixels
+METADATA_KEYS = ('da2zoe_input', 'da2zoe_min_depth', 'da2zoe_max_depth',
+                 'da2zoe_mean', 'da2zoe_std', 'da2zoe_config')
+
+
+class DepthExportModule(nn.Module):
+    """The graph an exported depther computes.
+
+    Input ``image``: float RGB in [0, 1], (B, 3, H, W), H and W multiples of
+    14 (the test pipeline's sizes). The data preprocessor's normalisation
+    ``(image - mean) / std`` runs in the graph; padding, test-time flips,
+    the resize back to the image's size and the clamp to the depth range
+    stay outside (:mod:`da2zoe.apis.onnx_backend` does them as
+    ``MetricDepther.predict`` does). Output ``depth``: (B, 1, H, W) metres,
+    the head's raw depth.
+
+    Args:
+        model (nn.Module): A ``MetricDepther`` (``_forward`` and a
+            ``data_preprocessor`` with ``mean`` / ``std``).
+        half (bool): Run the network in float16 (input and output stay
+            float32). Defaults to False.
+    """
+
+    def __init__(self, model: nn.Module, half: bool = False) -> None:
+        super().__init__()
+        self.model = model
+        preprocessor = model.data_preprocessor
+        mean, std = preprocessor.mean.float(), preprocessor.std.float()
+        self.register_buffer('mean', mean.view(1, 3, 1, 1).clone())
+        self.register_buffer('std', std.view(1, 3, 1, 1).clone())
+        self.half = half
+
+    def forward(self, image: Tensor) -> Tensor:
+        x = (image - self.mean) / self.std
+        if self.half:
+            x = x.half()
+        return self.model._forward(x).float()
+
+
+def export_metadata(model: nn.Module) -> dict:
+    """What a runtime needs besides the graph, as ONNX metadata strings.
+
+    Args:
+        model (nn.Module): The depther; its ``cfg`` (when set) is stored
+            as text so the ONNX file runs without the config file.
+
+    Returns:
+        dict[str, str]: ``METADATA_KEYS`` to values.
+    """
+    preprocessor = model.data_preprocessor
+    cfg = getattr(model, 'cfg', None)
+    return {
+        'da2zoe_input': 'float32 RGB in [0, 1], NCHW, H and W multiples '
+        'of 14',
+        'da2zoe_min_depth': repr(float(model.min_depth)),
+        'da2zoe_max_depth': repr(float(model.max_depth)),
+        'da2zoe_mean': json.dumps(preprocessor.mean.flatten().tolist()),
+        'da2zoe_std': json.dumps(preprocessor.std.flatten().tolist()),
+        'da2zoe_config': cfg.pretty_text if cfg is not None else '',
+    }
+
+
+def _dynamic_shapes(dynamic: bool) -> Optional[tuple]:
+    if not dynamic:
+        return None
+    dim = torch.export.Dim
+    rows = dim('rows', min=1, max=MAX_PATCHES)
+    cols = dim('cols', min=1, max=MAX_PATCHES)
+    # Multiples of 14 by construction: the patch grid stays symbolic.
+    return ({0: dim('batch', min=1, max=1024), 2: PATCH_SIZE * rows,
+             3: PATCH_SIZE * cols},)
+
+
+def export_onnx(model: nn.Module,
+                out_file: Union[str, os.PathLike],
+                size: Sequence[int] = (392, 518),
+                dynamic: bool = True,
+                opset: int = DEFAULT_OPSET,
+                fp16: bool = False,
+                batch_size: int = 1,
+                verbose: bool = False) -> str:
+    """Exports a depther to ONNX with the dynamo exporter.
+
+    Args:
+        model (nn.Module): A ``MetricDepther`` in eval mode (e.g. from
+            :func:`da2zoe.apis.init_model`), float32, on the CPU.
+        out_file (str | os.PathLike): The ``.onnx`` file to write.
+        size (Sequence[int]): Example (H, W), multiples of 14; the only
+            size a static export accepts. Defaults to (392, 518).
+        dynamic (bool): Dynamic batch, height and width (any multiple of
+            14 up to ``14 * MAX_PATCHES``). Defaults to True.
+        opset (int): ONNX opset. Defaults to 18.
+        fp16 (bool): float16 network (float32 input and output); meant for
+            GPU runtimes. Defaults to False.
+        batch_size (int): The batch of a static export. Defaults to 1. A
+            dynamic export traces a batch of at least 2 (1 would fix the
+            batch dimension to 1).
+        verbose (bool): Print the exporter's progress. Defaults to False.
+
+    Returns:
+        str: ``out_file``.
+
+    Raises:
+        ValueError: If a side of ``size`` is not a multiple of 14, or the
+            model lacks what the graph needs.
+    """
+    height, width = (int(s) for s in size)
+    check_multiple_of_14(height, 'export height')
+    check_multiple_of_14(width, 'export width')
+    for attr in ('_forward', 'data_preprocessor', 'min_depth'):
+        if not hasattr(model, attr):
+            raise ValueError(f'export_onnx needs a MetricDepther; '
+                             f'{type(model).__name__} has no {attr!r}')
+    module = DepthExportModule(model.eval(), half=fp16).eval()
+    if fp16:
+        module.model.half()
+    example = torch.rand(max(int(batch_size), 2) if dynamic else
+                         int(batch_size), 3, height, width)
+    out_file = os.fspath(out_file)
+    os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
+    try:
+        with torch.no_grad():
+            program = torch.onnx.export(
+                module, (example, ), dynamo=True, opset_version=opset,
+                input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                dynamic_shapes=_dynamic_shapes(dynamic),
+                external_data=False, verbose=verbose, report=False)
+    finally:
+        if fp16:
+            module.model.float()
+    for key, value in export_metadata(model).items():
+        program.model.metadata_props[key] = value
+    program.save(out_file, external_data=False)
+    return out_file
+
+
+def check_export_size(size: Sequence[int]) -> Tuple[int, int]:
+    """``(H, W)`` as ints, each a multiple of 14 (the error names it)."""
+    height, width = (int(s) for s in size)
+    check_multiple_of_14(height, '--size H')
+    check_multiple_of_14(width, '--size W')
+    return height, width
+
+
+def quantize_onnx_dynamic(src: Union[str, os.PathLike],
+                          dst: Union[str, os.PathLike]) -> str:
+    """int8 weights with ONNX Runtime's dynamic quantiser.
+
+    MatMul and Gemm weights become int8 (activations are quantised per
+    batch at run time); convolutions stay float32 (ONNX Runtime's dynamic
+    ConvInteger has no CPU kernel for every layout). The metadata is kept.
+
+    Args:
+        src (str | os.PathLike): A float32 export.
+        dst (str | os.PathLike): Where the int8 model goes.
+
+    Returns:
+        str: ``dst``.
+    """
+    quantize_dynamic(os.fspath(src), os.fspath(dst),
+                     op_types_to_quantize=['MatMul', 'Gemm'],
+                     weight_type=QuantType.QInt8)
+    return os.fspath(dst)

@@ -1,0 +1,160 @@
+"""ONNX Runtime backend: an exported depther that predicts like the model.
+
+:class:`OnnxDepther` has the interface :func:`da2zoe.apis.inference` uses
+(``cfg``, ``test_cfg``, ``test_step``), so an exported model goes through the
+same test pipeline, the same data preprocessor (padding, in-model resize)
+and the same post-processing (crop, bilinear resize to the image, clamp) as
+the PyTorch model; only the network runs in ONNX Runtime.
+"""
+import os
+from typing import Iterable, List, Optional, Union
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from mmengine.config import Config
+
+from da2zoe.models.depthers.metric_depther import MetricDepther
+from da2zoe.registry import MODELS
+from da2zoe.structures import DepthDataSample
+from .export import INPUT_NAME, METADATA_KEYS
+
+
+def _session(onnx_file: str, threads: Optional[int],
+             providers: Optional[Iterable[str]]) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = int(threads)
+    options.graph_optimization_level = (
+        ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    try:
+        return ort.InferenceSession(
+            onnx_file, options,
+            providers=list(providers or ['CPUExecutionProvider']))
+    except Exception as err:  # ORT raises its own untyped errors
+        raise ValueError(f'Cannot load ONNX model {onnx_file!r}: {err}') \
+            from err
+
+
+class OnnxDepther:
+    """An exported depther (``tools/deployment/export_onnx.py``) in ONNX
+    Runtime, predicting like ``MetricDepther.predict``.
+
+    Args:
+        onnx_file (str | os.PathLike): The ``.onnx`` file.
+        config (str | os.PathLike | Config, optional): The model's config
+            (test pipeline, preprocessor, ``test_cfg``). Defaults to None:
+            the config stored in the file at export.
+        threads (int, optional): ONNX Runtime intra-op threads. Defaults to
+            None (ONNX Runtime's default: one per core).
+        providers (Iterable[str], optional): Execution providers. Defaults
+            to ``['CPUExecutionProvider']``.
+
+    Raises:
+        ValueError: If the file is not a da2zoe export or has no config
+            and none is given (the file is named).
+    """
+
+    # One post-processing for both backends: flip TTA, camera rescale,
+    # crop, resize to the image and clamp run MetricDepther's own code
+    # around this class's _forward.
+    predict = MetricDepther.predict
+    predict_depth = MetricDepther.predict_depth
+    _target_size = staticmethod(MetricDepther._target_size)
+
+    def __init__(self,
+                 onnx_file: Union[str, os.PathLike],
+                 config: Optional[Union[str, os.PathLike, Config]] = None,
+                 threads: Optional[int] = None,
+                 providers: Optional[Iterable[str]] = None) -> None:
+        onnx_file = os.fspath(onnx_file)
+        if not os.path.isfile(onnx_file):
+            raise FileNotFoundError(f'ONNX model {onnx_file!r} not found')
+        self.onnx_file = onnx_file
+        self.session = _session(onnx_file, threads, providers)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        missing = [k for k in METADATA_KEYS if k not in meta]
+        inputs = [i.name for i in self.session.get_inputs()]
+        if missing or inputs != [INPUT_NAME]:
+            raise ValueError(
+                f'{onnx_file!r} is not a da2zoe export (inputs {inputs}, '
+                f'missing metadata {missing}); write one with '
+                'tools/deployment/export_onnx.py')
+        self.cfg = self._config(config, meta['da2zoe_config'])
+        model_cfg = self.cfg.get('model') or {}
+        self.test_cfg = dict(model_cfg.get('test_cfg') or {})
+        self.data_preprocessor = MODELS.build(
+            model_cfg.get('data_preprocessor')
+            or dict(type='DepthDataPreprocessor'))
+        self.min_depth = float(meta['da2zoe_min_depth'])
+        self.max_depth = float(meta['da2zoe_max_depth'])
+        if model_cfg.get('camera') is not None:
+            raise ValueError(f'{onnx_file}: model.camera (canonical focal '
+                             'rescaling) is not supported by the ONNX '
+                             'backend yet')
+        self.camera = None
+
+    def _config(self, config, stored: str) -> Config:
+        if isinstance(config, Config):
+            return config
+        if config is not None:
+            return Config.fromfile(os.fspath(config))
+        if not stored:
+            raise ValueError(f'{self.onnx_file!r} stores no config; pass '
+                             'the config file')
+        return Config.fromstring(stored, '.py')
+
+    @property
+    def device(self) -> torch.device:
+        """Where inputs and outputs live (ONNX Runtime takes host memory)."""
+        return torch.device('cpu')
+
+    def run(self, images: np.ndarray) -> np.ndarray:
+        """The graph itself: (B, 3, H, W) float32 RGB in [0, 1] ->
+        (B, 1, H, W) metres (raw, unclamped)."""
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        return self.session.run(None, {INPUT_NAME: images})[0]
+
+    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Normalised inputs (as the data preprocessor makes them) -> depth.
+
+        The graph normalises itself, so the preprocessor's normalisation is
+        undone first (float32 rounding: ~1e-7 on the input).
+        """
+        pre = self.data_preprocessor
+        images = inputs.float() * pre.std.float() + pre.mean.float()
+        return torch.from_numpy(self.run(images.cpu().numpy()))
+
+    @torch.no_grad()
+    def test_step(self, data: dict) -> List[DepthDataSample]:
+        """Preprocesses a packed batch and predicts, as ``BaseModel`` does.
+
+        Args:
+            data (dict): ``inputs`` (uint8 (3, H, W) tensors) and
+                ``data_samples``, as the inference pipeline packs them.
+
+        Returns:
+            list[DepthDataSample]: Samples with ``pred_depth``.
+
+        Raises:
+            ValueError: If a preprocessed side is not a multiple of 14.
+        """
+        data = self.data_preprocessor(data, False)
+        inputs = data['inputs']
+        if any(side % 14 for side in inputs.shape[-2:]):
+            raise ValueError(f'{self.onnx_file}: input {tuple(inputs.shape)} '
+                             'has a side that is not a multiple of 14')
+        fixed = self.session.get_inputs()[0].shape
+        for axis, (want, got) in enumerate(zip(fixed, inputs.shape)):
+            if isinstance(want, int) and want != got:
+                raise ValueError(
+                    f'{self.onnx_file} is a static export for input '
+                    f'{tuple(fixed)}, got {tuple(inputs.shape)} (axis '
+                    f'{axis}); export with --dynamic, or set --input-size '
+                    'so the pipeline gives that size')
+        return self.predict(inputs, data['data_samples'])
+
+
+def is_onnx_file(path: Union[str, os.PathLike, None]) -> bool:
+    """True for a path ending in ``.onnx``."""
+    return path is not None and os.fspath(path).lower().endswith('.onnx')
