@@ -29,6 +29,7 @@ from mmengine.registry import (
     RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS,
 )
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
@@ -44,7 +45,7 @@ __all__ = [
     'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
     'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'BACKBONES', 'NECKS', 'HEADS',
     'LOSSES', 'TASK_UTILS', 'METRICS', 'EVALUATOR', 'VISUALIZERS',
-    'VISBACKENDS', 'INFERENCERS', 'FUNCTIONS'
+    'VISBACKENDS', 'INFERENCERS', 'FUNCTIONS', 'STRATEGIES'
 ]
 
 # Training loop pieces.
@@ -54,6 +55,8 @@ RUNNER_CONSTRUCTORS = Registry(
     'runner constructor',
     parent=MMENGINE_RUNNER_CONSTRUCTORS,
     locations=['da2zoe.engine'])
+STRATEGIES = Registry(
+    'strategy', parent=MMENGINE_STRATEGIES, locations=['da2zoe.engine'])
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['da2zoe.engine'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['da2zoe.engine'])
 LOG_PROCESSORS = Registry(

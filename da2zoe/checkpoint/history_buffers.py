@@ -24,7 +24,9 @@ def _portable(buffer: HistoryBuffer) -> HistoryBuffer:
     """
     state = {
         key: value
-        for key, value in vars(buffer).items() if key != 'statistics_methods'
+        for key, value in vars(buffer).items()
+        # A copy made before (idempotent): not its own reduce function.
+        if key not in ('statistics_methods', '__reduce_ex__')
     }
     portable = HistoryBuffer.__new__(HistoryBuffer)
     vars(portable).update(state)

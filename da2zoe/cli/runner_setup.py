@@ -8,7 +8,8 @@ from typing import Callable, Optional, Tuple, Type
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
-from mmengine.runner import Runner
+from mmengine.registry import DefaultScope
+from mmengine.runner import FlexibleRunner, Runner
 
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.checkpoint import register_safe_globals
@@ -157,6 +158,11 @@ def build_runner(cfg: Config) -> Runner:
         cfg (Config): The resolved config.
     """
     register_safe_globals()
+    if cfg.get('strategy') is not None:  # e.g. FSDP (da2zoe.engine)
+        # FlexibleRunner builds the strategy before it sets the scope.
+        DefaultScope.get_instance(
+            'da2zoe_strategy', scope_name=cfg.get('default_scope', 'da2zoe'))
+        return FlexibleRunner.from_cfg(cfg)
     return Runner.from_cfg(cfg)
 
 
