@@ -7,35 +7,16 @@ and the image centre is ``((W - 1) / 2, (H - 1) / 2)``. A pixel of depth
 ``X = (u - cx) z / fx``, ``Y = (v - cy) z / fy``, ``Z = z`` (x right,
 y down, z forward, OpenCV's camera frame).
 """
-import math
 import os
 from typing import Optional, Tuple
 
 import numpy as np
 
-Intrinsics = Tuple[float, float, float, float]
-
-
-def intrinsics_from_hfov(hfov_deg: float, height: int,
-                         width: int) -> Intrinsics:
-    """Pinhole intrinsics from a horizontal field of view, square pixels.
-
-    The field of view spans the image's full width (``W`` pixels):
-    ``fx = fy = (W / 2) / tan(hfov / 2)``, principal point at the centre
-    ``((W - 1) / 2, (H - 1) / 2)``.
-
-    Args:
-        hfov_deg (float): Horizontal field of view in degrees, in (0, 180).
-        height (int): Image height.
-        width (int): Image width.
-
-    Returns:
-        tuple[float, float, float, float]: ``(fx, fy, cx, cy)``.
-    """
-    if not 0 < hfov_deg < 180:
-        raise ValueError(f'hfov must be in (0, 180) degrees, got {hfov_deg}')
-    focal = 0.5 * width / math.tan(math.radians(hfov_deg) / 2)
-    return focal, focal, (width - 1) / 2, (height - 1) / 2
+# The camera helpers live with the camera; re-exported for existing users.
+from da2zoe.structures.camera import (  # noqa: F401
+    Intrinsics,
+    intrinsics_from_hfov,
+)
 
 
 def depth_to_points(depth: np.ndarray,

@@ -7,6 +7,10 @@ from .list_readers import read_rows
 from .split_file_dataset import SplitFileDataset
 
 NYU_FOCAL = 518.8579
+#: The Kinect v1 colour calibration NYU Depth v2 ships (at 480x640).
+NYU_INTRINSICS = ((NYU_FOCAL, 0.0, 325.5824), (0.0, 519.4696, 253.7362),
+                  (0.0, 0.0, 1.0))
+NYU_SIZE = (480, 640)
 NYU_SPEC = depth_spec(max_depth=10.0, eval_crop='eigen')
 
 
@@ -25,8 +29,11 @@ class NYUCSVDataset(BaseDepthDataset):
         csv_file (str): The CSV, relative to ``data_root`` unless absolute.
         data_root (str): Folder the CSV's paths start from.
         pipeline (Sequence[dict | Callable]): Transforms. Default: ().
-        focal (float, optional): Focal length in pixels recorded in every
-            sample. Default: 518.8579 (the Kinect's).
+        focal (float, optional): Focal length in pixels at 480x640. The
+            default 518.8579 gives every sample NYU's full calibration
+            (``NYU_INTRINSICS``), another value a camera with that focal
+            and the principal point at the centre, None no camera. Either
+            is scaled to the image's size.
         **base_args: See :class:`BaseDepthDataset` (ranges and
             ``eval_crop`` default to ``SPEC``).
     """
@@ -43,7 +50,9 @@ class NYUCSVDataset(BaseDepthDataset):
                  **base_args) -> None:
         self.focal = focal
         super().__init__(data_root, csv_file, pipeline, **base_args)
-        self.sample_spec['focal'] = focal
+        camera = NYU_INTRINSICS if focal == NYU_FOCAL else focal
+        self.sample_spec.update(
+            camera=camera, camera_size=None if camera is None else NYU_SIZE)
 
     def load_rows(self) -> List[dict]:
         """Read the CSV.

@@ -1,5 +1,6 @@
 """SUN RGB-D from the seed's JSON list."""
 import logging
+import os.path as osp
 from typing import Callable, List, Sequence, Union
 
 from mmengine.logging import print_log
@@ -16,7 +17,8 @@ class SUNRGBDDataset(BaseDepthDataset):
 
     The JSON is a list of ``{"image": rel, "depth": rel, "depth_bfx": rel}``
     (``depth_bfx`` optional; ``intrinsics`` optional: 9 numbers, row-major,
-    or the path of the frame's ``intrinsics.txt``)
+    or the path of the frame's ``intrinsics.txt``; without it the release's
+    ``<frame>/intrinsics.txt`` next to ``image/`` is read when it exists)
     or ``{"samples": [...]}`` of the same, paths relative to ``data_root``.
     Decoding rule ``sunrgbd_png``: the 16-bit PNG holds millimetres rotated
     left by 3 bits, metres = ``(((v >> 3) | (v << 13)) & 0xFFFF) / 1000``;
@@ -83,7 +85,9 @@ class SUNRGBDDataset(BaseDepthDataset):
                 img_path=self.join(entry['image']),
                 depth_path=self.join(depth))
             try:
-                row.update(self._intrinsics_fields(entry.get('intrinsics')))
+                row.update(self._intrinsics_fields(
+                    entry.get('intrinsics', self._frame_intrinsics(
+                        row['img_path']))))
             except ValueError as err:
                 bad.append((where, str(err)))
                 continue
@@ -97,6 +101,12 @@ class SUNRGBDDataset(BaseDepthDataset):
                 level=logging.WARNING)
         self.num_bfx_fallback = fell_back
         return rows
+
+    @staticmethod
+    def _frame_intrinsics(img_path: str) -> Union[None, str]:
+        """The release's ``<frame>/intrinsics.txt``, if present."""
+        path = osp.join(osp.dirname(osp.dirname(img_path)), 'intrinsics.txt')
+        return path if osp.isfile(path) else None
 
     def _intrinsics_fields(self, value: Union[None, str, list]) -> dict:
         """Row fields for an entry's ``intrinsics``: a path or 9 numbers."""

@@ -599,10 +599,17 @@ class FolderWriter(_FormatWriter):
             'rgb': self.rel(self.base / 'rgb' / f'{name}.jpg'),
             'depth': self.rel(self.base / 'depth' / f'{name}.png'),
             'npy_rgb': self.rel(npy_base / 'rgb' / f'{name}.jpg'),
-            'npy_depth': self.rel(npy_base / 'depth' / f'{name}.npy')
+            'npy_depth': self.rel(npy_base / 'depth' / f'{name}.npy'),
+            'intrinsics': scene.intrinsics.tolist()
         }
 
     def finish(self) -> dict:
+        cameras = {
+            f'frame_{e["index"]:04d}': e['intrinsics']
+            for e in self.entries
+        }
+        for base in (self.base, self.out_dir / 'folder_npy'):
+            _write_json(base / 'intrinsics.json', cameras)
         return {'depth_scale': dict(FOLDER_DEPTH_SCALES)}
 
 
@@ -613,14 +620,47 @@ WRITERS = {
 }
 
 
+def scene_intrinsics(index: int, seed: int, size: tuple[int, int],
+                     fx_range: tuple[float, float]) -> np.ndarray:
+    """The camera of scene ``index`` for a focal-length range.
+
+    fx = fy is drawn log-uniformly in ``fx_range`` (so a range spans each
+    zoom factor equally) from ``(seed, index)`` alone; the principal point is
+    NYU's, scaled to ``size``.
+
+    Args:
+        index: scene index.
+        seed: scene seed.
+        size: (height, width) of the image.
+        fx_range: (low, high) focal length in pixels at ``size``.
+
+    Returns:
+        (3, 3) float64 matrix.
+    """
+    rng = np.random.default_rng((seed, index, 1000))
+    low, high = np.log(fx_range[0]), np.log(fx_range[1])
+    focal = float(np.exp(rng.uniform(low, high))) if high > low else float(
+        fx_range[0])
+    intrinsics = nyu_intrinsics(size)
+    intrinsics[0, 0] = intrinsics[1, 1] = focal
+    return intrinsics
+
+
 def write_synthetic(out_dir: str | Path,
                     num: int,
                     seed: int = 0,
                     size: tuple[int, int] = (480, 640),
                     formats: Sequence[str] = FORMATS,
-                    kitti_size: tuple[int, int] = KITTI_DEFAULT_SIZE) -> dict:
+                    kitti_size: tuple[int, int] = KITTI_DEFAULT_SIZE,
+                    fx_range: tuple[float, float] | None = None) -> dict:
     """Render scenes ``0 .. num - 1`` and write them in ``formats`` under
     ``out_dir``, plus ``manifest.json``.
+
+    With ``fx_range`` every NYU-like scene gets its own focal length (see
+    :func:`scene_intrinsics`), recorded where its format keeps a camera
+    (``nyu_eigen``'s focal column, ``sunrgbd``'s ``intrinsics.txt``,
+    ``ibims``' calib, ``folder``'s ``intrinsics.json``); ``nyu_csv``, which
+    assumes NYU's fixed calibration, is refused with it.
 
     Args:
         out_dir: output folder ``DIR``.
@@ -629,12 +669,21 @@ def write_synthetic(out_dir: str | Path,
         size: (height, width) of the NYU-like scenes (every format but KITTI).
         formats: names from ``FORMATS``.
         kitti_size: (height, width) of the KITTI scenes.
+        fx_range: (low, high) focal length in pixels at ``size``; None
+            keeps NYU's calibration for every scene.
 
     Returns:
         The manifest (also written to ``DIR/manifest.json``).
     """
     if num < 1:
         raise ValueError(f'num must be >= 1, got {num}')
+    if fx_range is not None:
+        if not 0 < fx_range[0] <= fx_range[1]:
+            raise ValueError(f'fx_range={fx_range}: need 0 < low <= high')
+        if 'nyu_csv' in formats:
+            raise ValueError('fx_range: the nyu_csv format has no per-scene '
+                             'camera (NYU\'s fixed calibration); leave it '
+                             'out of formats')
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ValueError(f'unknown formats {unknown}; choose from {FORMATS}')
@@ -650,6 +699,8 @@ def write_synthetic(out_dir: str | Path,
         for writer in writers:
             if writer.camera not in scenes:
                 scene_size, intrinsics = cameras[writer.camera]
+                if writer.camera == 0 and fx_range is not None:
+                    intrinsics = scene_intrinsics(index, seed, size, fx_range)
                 scenes[writer.camera] = render_scene(index, seed, scene_size,
                                                      intrinsics)
             writer.add(scenes[writer.camera], splits[index])
@@ -660,6 +711,7 @@ def write_synthetic(out_dir: str | Path,
         'intrinsics': cameras[0][1].tolist(),
         'kitti_size': list(kitti_size),
         'kitti_intrinsics': cameras[1][1].tolist(),
+        'fx_range': None if fx_range is None else list(fx_range),
         'nyu_border_window': list(nyu_valid_window(tuple(size))),
         'formats': {
             writer.name: writer.manifest()

@@ -15,6 +15,13 @@ The layout of each format under ``--out`` (``nyu/``, ``nyu_eigen/``,
 :func:`da2zoe.testing.synthetic_scenes.render_scene`, so the true depth of any
 written file can be re-rendered from the manifest's seed, index and size.
 
+``--fx-range LOW HIGH`` gives every NYU-like scene its own focal length
+(pixels at ``--size``, drawn log-uniformly), written into each format's
+camera (``nyu_csv``, which assumes NYU's calibration, cannot take it)::
+
+    python tools/dataset_converters/make_synthetic.py --out /tmp/zoom \\
+        --num 60 --size 112 154 --formats folder --fx-range 80 160
+
 KITTI scenes are rendered at ``--kitti-size`` (default 376x1232) with KITTI
 intrinsics; below 352x1216 the bottom-centre KITTI crop does not apply.
 """
@@ -66,6 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=FORMATS,
         default=list(FORMATS),
         help='formats to write (default: all)')
+    parser.add_argument(
+        '--fx-range',
+        type=float,
+        nargs=2,
+        metavar=('LOW', 'HIGH'),
+        help='focal length range in pixels at --size (default: NYU\'s '
+        'calibration for every scene)')
     return parser.parse_args(argv)
 
 
@@ -74,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     start = time.perf_counter()
     manifest = write_synthetic(args.out, args.num, args.seed, tuple(args.size),
-                               args.formats, tuple(args.kitti_size))
+                               args.formats, tuple(args.kitti_size),
+                               fx_range=args.fx_range and tuple(args.fx_range))
     for name, section in manifest['formats'].items():
         print(f'{name:10s} {len(section["entries"]):5d} scenes -> '
               f'{args.out}/{section["root"]}')

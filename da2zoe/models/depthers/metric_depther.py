@@ -11,6 +11,7 @@ from da2zoe.checkpoint import load_pretrained
 from da2zoe.models.data_preprocessor import stack_ground_truth
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
+from da2zoe.structures.camera import CanonicalCamera
 from .feature_blocks import check_feature_blocks
 
 ConfigType = Union[dict, nn.Module]
@@ -58,6 +59,14 @@ class MetricDepther(BaseModel):
             head in place; a dict holds ``torch.compile`` options, e.g.
             ``dict(mode='max-autotune')``. The first steps of each input
             shape compile (minutes on a CPU). Defaults to False.
+        camera (dict, optional): ``dict(canonical_focal=..., default_focal=
+            None)`` turns on the canonical camera
+            (:class:`~da2zoe.structures.camera.CanonicalCamera`): the head
+            learns depth seen through a camera of ``canonical_focal`` input
+            pixels (labels scaled by ``canonical_focal / f``) and
+            predictions are multiplied by ``f / canonical_focal`` with each
+            sample's focal ``f``; ``tensor`` mode returns canonical depth.
+            Defaults to None (off: the head predicts metric depth).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -70,6 +79,7 @@ class MetricDepther(BaseModel):
                  test_cfg: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  compile: Union[bool, dict] = False,
+                 camera: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='DepthDataPreprocessor')
@@ -86,6 +96,7 @@ class MetricDepther(BaseModel):
         self.losses = nn.ModuleList([_build(loss) for loss in losses])
         self.test_cfg = dict(test_cfg or {})
         self.pretrained = pretrained
+        self.camera = None if camera is None else CanonicalCamera(**camera)
         if getattr(self.data_preprocessor, 'channels_last', False):
             # Convolution weights in the inputs' layout: oneDNN / cuDNN then
             # stay NHWC from the patch embedding to the head instead of
@@ -163,6 +174,8 @@ class MetricDepther(BaseModel):
                                'set model.losses in the config')
         pred = self._forward(inputs)
         gt, mask = stack_ground_truth(data_samples, tuple(inputs.shape[-2:]))
+        if self.camera is not None:
+            gt = self.camera.to_canonical(gt, data_samples)
         losses: Dict[str, torch.Tensor] = {}
         for loss_fn in self.losses:
             if getattr(loss_fn, 'requires_pairs', False):
@@ -183,12 +196,22 @@ class MetricDepther(BaseModel):
         return pairs.to(device=device, dtype=torch.long)
 
     @torch.no_grad()
-    def predict_depth(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Metric depth (B, 1, H, W) for a batch, with optional flip TTA."""
+    def predict_depth(self,
+                      inputs: torch.Tensor,
+                      data_samples: Optional[list] = None) -> torch.Tensor:
+        """Metric depth (B, 1, H, W) for a batch, with optional flip TTA.
+
+        Args:
+            inputs (torch.Tensor): Batch (B, 3, H, W).
+            data_samples (list[DepthDataSample], optional): Their cameras,
+                for a model with a canonical camera.
+        """
         depth = self._forward(inputs)
         if self.test_cfg.get('flip', False):
             flipped = self._forward(inputs.flip(-1)).flip(-1)
             depth = 0.5 * (depth + flipped)
+        if self.camera is not None:
+            depth = self.camera.to_metric(depth, data_samples)
         return depth
 
     def predict(self,
@@ -209,7 +232,7 @@ class MetricDepther(BaseModel):
         Returns:
             list[DepthDataSample]: The samples with ``pred_depth`` (1, h, w).
         """
-        depth = self.predict_depth(inputs)
+        depth = self.predict_depth(inputs, data_samples)
         if data_samples is None:
             data_samples = [DepthDataSample() for _ in range(len(depth))]
         for pred, sample in zip(depth, data_samples):
