@@ -112,7 +112,7 @@ def test_saved_config_tests_the_runs_data(synthetic_root, tmp_path, names,
                            '2']
     metrics_file = tmp_path / 'metrics.json'
     run(command + ['--out-json', metrics_file], REPO)
-    metrics = json.loads(metrics_file.read_text())
+    metrics = json.loads(metrics_file.read_text())['metrics']
     keys = [f'{n}/{m}' for n in names
             for m in DENSE] if len(names) > 1 else list(DENSE)
     # The last validation ran on the same data with the same weights.
