@@ -15,6 +15,13 @@ writes, as chosen with ``--save``:
   ``--intrinsics`` or ``--hfov``; see :mod:`da2zoe.apis.pointcloud` for
   the pixel convention).
 
+``--intrinsics`` / ``--hfov`` also give a model with a canonical camera
+(``model.camera``) the focal its prediction is rescaled by.
+``--align-sparse FILE|DIR`` fits each prediction's scale (``--align-shift``:
+and shift) robustly to known depths: a ``.npy`` sparse map (0 = unknown) or
+``row col depth`` points (``.npy`` or text), one file for every input or a
+folder of ``<name>.npy`` / ``<name>.txt``; the fit is printed per image.
+
 Unreadable inputs are reported and skipped; the exit status is 1 only when
 nothing could be processed.
 """
@@ -32,6 +39,7 @@ from tqdm import tqdm
 from da2zoe.analysis.cpu import choose_bf16
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.apis import inference, init_model
+from da2zoe.apis.align import align_to_sparse, load_sparse
 from da2zoe.apis.depth_outputs import OUTPUT_KINDS, ColorStyle, save_outputs
 from da2zoe.apis.pointcloud import intrinsics_from_hfov
 from da2zoe.apis.sources import (
@@ -95,6 +103,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='horizontal field of view in degrees (principal point at the '
         'image centre), instead of --intrinsics')
     parser.add_argument(
+        '--align-sparse', metavar='FILE|DIR',
+        help='known depths to fit the scale to: .npy sparse map or row col '
+        'depth points, or a folder of <name>.npy/.txt')
+    parser.add_argument(
+        '--align-shift', action='store_true',
+        help='with --align-sparse: fit scale and shift')
+    parser.add_argument(
         '--ply-format', choices=('binary', 'ascii'), default='binary')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
@@ -104,6 +119,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error('--save ply needs --intrinsics FX FY CX CY or --hfov DEG')
     if args.intrinsics is not None and args.hfov is not None:
         parser.error('give --intrinsics or --hfov, not both')
+    if args.align_shift and args.align_sparse is None:
+        parser.error('--align-shift needs --align-sparse')
+    if args.align_sparse is not None and not osp.exists(args.align_sparse):
+        parser.error(f'--align-sparse {args.align_sparse!r} does not exist')
     if (args.backend == 'onnxruntime') != args.checkpoint.endswith('.onnx'):
         parser.error(f'--backend {args.backend} with checkpoint '
                      f'{args.checkpoint!r}: ONNX models (.onnx) need '
@@ -139,6 +158,31 @@ class Runner:
             return intrinsics_from_hfov(self.args.hfov, height, width)
         return None
 
+    def _cameras(self, frames: List[Frame]):
+        """Per-frame cameras for ``inference`` (None without a flag)."""
+        if self.args.intrinsics is None and self.args.hfov is None:
+            return None
+        return [self._intrinsics(*frame.image.shape[:2]) for frame in frames]
+
+    def _align(self, frame: Frame, depth):
+        """Fits ``depth`` to the frame's known depths (``--align-sparse``)."""
+        path = self.args.align_sparse
+        if path is None:
+            return depth
+        if osp.isdir(path):
+            found = [osp.join(path, frame.name + ext)
+                     for ext in ('.npy', '.txt', '.csv')]
+            found = [p for p in found if osp.isfile(p)]
+            if not found:
+                raise ValueError(f'no {frame.name}.npy/.txt in {path!r}')
+            path = found[0]
+        aligned, fit = align_to_sparse(
+            depth, load_sparse(path, depth.shape), shift=self.args.align_shift)
+        tqdm.write(f'{frame.name}: scale {fit.scale:.4f} shift '
+                   f'{fit.shift:.4f} m ({fit.num_inliers}/{fit.num_points} '
+                   f'known depths kept) from {path}')
+        return aligned
+
     def _unique(self, name: str) -> str:
         """Keeps two inputs with the same stem from overwriting each other."""
         candidate, n = name, 1
@@ -159,13 +203,19 @@ class Runner:
                 input_size=args.input_size,
                 flip=True if args.flip else None,
                 dtype=torch.bfloat16 if args.bf16 else None,
-                batch_size=args.batch_size)
+                batch_size=args.batch_size,
+                intrinsics=self._cameras(frames))
         except Exception as err:  # one bad batch must not stop the run
             for frame in frames:
                 self.fail(frame, f'inference failed: {err}')
             return
         for frame, depth in zip(frames, depths):
             rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+            try:
+                depth = self._align(frame, depth)
+            except ValueError as err:
+                self.fail(frame, f'--align-sparse: {err}')
+                continue
             try:
                 save_outputs(
                     args.out_dir, self._unique(frame.name), depth, rgb,

@@ -12,6 +12,7 @@ from torch import nn
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.datasets.bad_sample import BadSampleError
 from da2zoe.registry import MODELS
+from da2zoe.structures.camera import CameraLike, parse_intrinsics
 from .onnx_backend import OnnxDepther, is_onnx_file
 from .pipeline import build_inference_pipeline
 from .preprocess import ImageLike, ImageReadError, to_rgb
@@ -97,7 +98,9 @@ def inference(model: nn.Module,
               rgb: bool = False,
               flip: Optional[bool] = None,
               dtype: Optional[torch.dtype] = None,
-              batch_size: int = 4) -> Union[np.ndarray, List[np.ndarray]]:
+              batch_size: int = 4,
+              intrinsics: Optional[Union[CameraLike, Sequence[CameraLike]]]
+              = None) -> Union[np.ndarray, List[np.ndarray]]:
     """Predicts metric depth for one image or a list of images.
 
     Each image goes through the config's test pipeline without its ground
@@ -124,6 +127,13 @@ def inference(model: nn.Module,
         dtype (torch.dtype, optional): Autocast dtype, e.g.
             ``torch.bfloat16`` (CPU or GPU). Defaults to None (float32).
         batch_size (int): Most images per forward pass. Defaults to 4.
+        intrinsics (optional): The camera of the images at their own size:
+            a focal length in pixels, ``(fx, fy, cx, cy)``, a 3x3 matrix or
+            a dict (see :func:`~da2zoe.structures.camera.parse_intrinsics`),
+            or a list with one per image. A model with a canonical camera
+            (``model.camera``) rescales its prediction by it; without one
+            it uses ``model.camera.default_focal`` (logged) or refuses.
+            Defaults to None (no camera).
 
     Returns:
         np.ndarray | list[np.ndarray]: float32 HxW depth in metres at each
@@ -137,6 +147,7 @@ def inference(model: nn.Module,
     if not images:
         return []
     packed = _pack(getattr(model, 'cfg', None), images, rgb, input_size)
+    _attach_cameras(packed, intrinsics)
     sizes = [tuple(item['inputs'].shape[-2:]) for item in packed]
     device = getattr(model, 'device', None) or next(
         model.parameters()).device
@@ -151,6 +162,34 @@ def inference(model: nn.Module,
             for i, sample in zip(indices, samples):
                 outputs[i] = sample.pred_depth[0].float().cpu().numpy()
     return outputs[0] if single else outputs
+
+
+def _is_camera_list(value) -> bool:
+    """A list of cameras (one per image) rather than one camera."""
+    if isinstance(value, (dict, np.ndarray)) or np.isscalar(value):
+        return False
+    try:
+        return np.asarray(value, np.float64).shape not in ((4, ), (9, ),
+                                                           (3, 3))
+    except (TypeError, ValueError):  # ragged: dicts / mixed spellings
+        return True
+
+
+def _attach_cameras(packed: List[dict], intrinsics) -> None:
+    """Writes each image's camera (at its original size) into its sample."""
+    if intrinsics is None:
+        return
+    cameras = intrinsics if _is_camera_list(intrinsics) else (
+        [intrinsics] * len(packed))
+    if len(cameras) != len(packed):
+        raise ValueError(f'intrinsics: {len(cameras)} cameras for '
+                         f'{len(packed)} images')
+    for index, (item, camera) in enumerate(zip(packed, cameras)):
+        sample = item['data_samples']
+        size = tuple(sample.metainfo['ori_shape'][:2])
+        matrix = parse_intrinsics(camera, size, f'intrinsics of image {index}')
+        sample.set_metainfo(
+            dict(intrinsics=matrix.tolist(), focal=float(matrix[0, 0])))
 
 
 def _pack(cfg: Optional[Config], images: List[ImageLike], rgb: bool,

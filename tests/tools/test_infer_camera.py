@@ -1,0 +1,69 @@
+"""Focal-aware inference (inference(intrinsics=), --hfov) and
+--align-sparse in tools/infer.py."""
+import importlib.util
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from da2zoe.apis import inference, init_model
+from da2zoe.apis.align import align_to_sparse
+from da2zoe.testing import render_scene
+from tiny_depther import ROOT, write_tiny_model
+
+TOOL = osp.join(ROOT, 'tools', 'infer.py')
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp('infer_camera')
+    config, checkpoint = write_tiny_model(str(root), infer_size=56)
+    cfg = Config.fromfile(config)
+    cfg.model.camera = dict(canonical_focal=100.0)
+    camera_config = str(root / 'tiny_camera.py')
+    cfg.dump(camera_config)
+    scene = render_scene(1, 0, (56, 84))
+    cv2.imwrite(str(root / 'scene.png'), scene.rgb[..., ::-1])
+    return root, config, camera_config, checkpoint, scene
+
+
+def test_prediction_scales_with_the_given_focal(setup):
+    _, _, camera_config, checkpoint, scene = setup
+    model = init_model(camera_config, checkpoint)
+    lo = model.min_depth
+    near = inference(model, scene.rgb, rgb=True, intrinsics=40.0)
+    far = inference(model, scene.rgb, rgb=True,
+                    intrinsics=(80.0, 80.0, 41.5, 27.5))
+    inside = (near > lo * 1.01) & (far < model.max_depth * 0.99)
+    assert inside.mean() > 0.5
+    assert np.allclose(far[inside], 2 * near[inside], rtol=1e-5)
+    with pytest.raises(ValueError, match='no focal length'):
+        inference(model, scene.rgb, rgb=True)
+    with pytest.raises(ValueError, match='intrinsics of image 0'):
+        inference(model, scene.rgb, rgb=True, intrinsics=-5.0)
+
+
+def test_infer_hfov_and_align_sparse(setup, capsys):
+    root, config, _, checkpoint, scene = setup
+    rng = np.random.default_rng(0)
+    rows, cols = np.divmod(rng.choice(56 * 84, 30, replace=False), 84)
+    points = np.stack([rows, cols, scene.depth[rows, cols]], 1)
+    np.savetxt(root / 'known.txt', points, header='row col depth')
+    spec = importlib.util.spec_from_file_location('infer_tool', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = root / 'out'
+    assert tool.main([config, checkpoint, str(root / 'scene.png'),
+                      '--out-dir', str(out), '--save', 'npy', '--hfov', '70',
+                      '--align-sparse', str(root / 'known.txt')]) == 0
+    printed = capsys.readouterr().out
+    scale = float(printed.split('scene: scale ')[1].split()[0])
+    aligned = np.load(out / 'scene_depth.npy')
+    raw = inference(init_model(config, checkpoint), str(root / 'scene.png'))
+    want, fit = align_to_sparse(raw, points)
+    assert fit.scale == pytest.approx(scale, abs=1e-4)
+    assert np.allclose(aligned, want, rtol=1e-6)
+    with pytest.raises(SystemExit):
+        tool.parse_args([config, checkpoint, 'x.png', '--align-shift'])
