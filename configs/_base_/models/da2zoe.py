@@ -42,4 +42,10 @@ model = dict(
         dict(type='MetricSILogLoss', loss_weight=0.5),
     ],
     test_cfg=dict(flip=False),
+    # Canonical camera (off: published configs predict metric depth
+    # directly). camera=dict(canonical_focal=F) makes the head learn depth
+    # seen through a camera of focal F input pixels (labels x F / f) and
+    # rescales predictions by f / F with each sample's own focal f;
+    # default_focal=... is used (and logged) for samples without a camera.
+    camera=None,
 )
