@@ -15,6 +15,7 @@ from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.checkpoint import register_safe_globals
 from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.preflight import config_path_error
+from da2zoe.engine.runner import DepthRunner
 
 
 def resolve_dist_backend(cfg: Config) -> str:
@@ -163,7 +164,7 @@ def build_runner(cfg: Config) -> Runner:
         DefaultScope.get_instance(
             'da2zoe_strategy', scope_name=cfg.get('default_scope', 'da2zoe'))
         return FlexibleRunner.from_cfg(cfg)
-    return Runner.from_cfg(cfg)
+    return DepthRunner.from_cfg(cfg)
 
 
 def _describe_model(cfg: Config) -> list:

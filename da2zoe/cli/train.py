@@ -26,6 +26,7 @@ from da2zoe.cli.runner_setup import (
 )
 from da2zoe.cli.seed_config import ConfigConflictError, apply_seed_arguments
 from da2zoe.cli.seed_flags import add_seed_arguments
+from da2zoe.engine.runner import CheckpointMismatchError
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -170,7 +171,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if runner is None:
         return 2
     print_key_choices(runner.cfg, runner.logger)
-    with one_line_config_errors(runner.cfg):  # datasets build lazily
-        runner.train()
+    try:
+        with one_line_config_errors(runner.cfg):  # datasets build lazily
+            runner.train()
+    except CheckpointMismatchError as err:
+        runner.logger.error(str(err))
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     report_saved_config(runner)
     return 0

@@ -7,5 +7,6 @@ checkpoint allow list is registered where a runner is built
 """
 from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403
 from .schedulers import *  # noqa: F401,F403
 from .strategies import *  # noqa: F401,F403

@@ -1,0 +1,4 @@
+"""The MMEngine Runner with da2zoe's stricter checkpoint loading."""
+from .depth_runner import CheckpointMismatchError, DepthRunner
+
+__all__ = ['CheckpointMismatchError', 'DepthRunner']
