@@ -22,7 +22,8 @@ class Toy(BaseModel):
 @pytest.fixture
 def runner(tmp_path):
     register_safe_globals()
-    return DepthRunner(model=Toy(), work_dir=str(tmp_path / 'work'))
+    return DepthRunner(model=Toy(), work_dir=str(tmp_path / 'work'),
+                       default_scope='da2zoe')
 
 
 def save(tmp_path, model, drop=()):
