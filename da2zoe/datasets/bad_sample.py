@@ -8,7 +8,7 @@ applies its ``on_bad_sample`` policy (see
 ``BaseDataset.__getitem__``, which fetches another random index.
 """
 import logging
-from typing import Set
+import zlib
 
 import torch
 from mmengine.logging import print_log
@@ -32,25 +32,36 @@ class BadSampleError(ValueError):
 
 
 class SkipCounter:
-    """Counts skipped samples across DataLoader worker processes.
+    """Counts skipped samples, and the distinct files behind them, across
+    DataLoader worker processes.
 
-    The count lives in a one-element shared-memory tensor, so the main
-    process (e.g. a hook) reads what every worker skipped. Each process logs a
-    given file at most once.
+    Both live in shared memory, so the main process (e.g. a hook) reads what
+    every worker skipped: the skip events in a one-element tensor, the files
+    as bits of a table indexed by a hash of the path (a collision, rare below
+    thousands of bad files, can only undercount the files). A file is logged
+    the first time any process skips it.
 
     Args:
         dataset_name (str): Named in the log lines.
     """
 
+    SLOTS = 1 << 20
+
     def __init__(self, dataset_name: str) -> None:
         self.dataset_name = dataset_name
         self._count = torch.zeros(1, dtype=torch.int64).share_memory_()
-        self._logged: Set[str] = set()
+        self._files = torch.zeros(self.SLOTS, dtype=torch.bool).share_memory_()
 
     @property
     def value(self) -> int:
-        """Samples skipped so far by all processes."""
+        """Skip events so far in all processes (a file skipped in each of
+        three epochs counts three times)."""
         return int(self._count.item())
+
+    @property
+    def num_files(self) -> int:
+        """Distinct files skipped so far in all processes."""
+        return int(self._files.sum().item())
 
     def add(self, error: BadSampleError) -> None:
         """Count one skipped sample and log its file the first time.
@@ -61,10 +72,11 @@ class SkipCounter:
         # Not atomic across workers; a rare lost increment is acceptable for
         # a log counter and avoids a lock per sample.
         self._count += 1
-        if error.path not in self._logged:
-            self._logged.add(error.path)
+        slot = zlib.crc32(error.path.encode('utf-8', 'replace')) % self.SLOTS
+        if not self._files[slot]:
+            self._files[slot] = True
             print_log(
                 f'{self.dataset_name}: skipped bad sample {error} '
-                f'(skipped so far: {self.value})',
+                f'(bad files so far: {self.num_files})',
                 logger='current',
                 level=logging.WARNING)

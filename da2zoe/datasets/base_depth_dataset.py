@@ -273,6 +273,11 @@ class BaseDepthDataset(BaseDataset):
         """Samples skipped as bad so far, counted over all worker processes."""
         return self.skip_counter.value
 
+    @property
+    def num_skipped_files(self) -> int:
+        """Distinct files skipped as bad so far, over all worker processes."""
+        return self.skip_counter.num_files
+
     def get_data_info(self, idx: int) -> dict:
         """The stored row merged with the dataset-wide sample spec.
 

@@ -69,6 +69,11 @@ class DepthConcatDataset(MMEngineConcatDataset):
         """Bad samples skipped so far, over all datasets."""
         return sum(getattr(d, 'num_skipped', 0) for d in self.datasets)
 
+    @property
+    def num_skipped_files(self) -> int:
+        """Distinct bad files skipped so far, over all datasets."""
+        return sum(getattr(d, 'num_skipped_files', 0) for d in self.datasets)
+
     def full_init(self) -> None:
         """Load every list, then draw the ratio index map."""
         if self._fully_initialized:

@@ -70,7 +70,8 @@ def read_raw(path: str) -> np.ndarray:
         array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if array is None:
             raise BadSampleError(path, 'OpenCV cannot decode this depth file')
-    array = np.squeeze(array)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]  # (H, W, 1): one channel stored explicitly
     if array.ndim != 2:
         raise BadSampleError(
             path, f'depth must be single-channel, got shape {array.shape}')

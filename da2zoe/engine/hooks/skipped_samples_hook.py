@@ -6,18 +6,21 @@ from mmengine.hooks import Hook
 from da2zoe.registry import HOOKS
 
 
-def count_skipped(dataset: object) -> Optional[int]:
+def count_skipped(dataset: object,
+                  what: str = 'num_skipped') -> Optional[int]:
     """Bad samples skipped so far by a dataset (wrappers included).
 
     Args:
         dataset (object): A dataset, possibly wrapped (``dataset.dataset``).
+        what (str): ``'num_skipped'`` (skip events) or
+            ``'num_skipped_files'`` (distinct files).
 
     Returns:
         int | None: The count, or None if the dataset does not keep one.
     """
-    while not hasattr(dataset, 'num_skipped') and hasattr(dataset, 'dataset'):
+    while not hasattr(dataset, what) and hasattr(dataset, 'dataset'):
         dataset = dataset.dataset
-    return getattr(dataset, 'num_skipped', None)
+    return getattr(dataset, what, None)
 
 
 @HOOKS.register_module()
@@ -37,10 +40,17 @@ class SkippedSamplesHook(Hook):
         Args:
             runner (Runner): The runner.
         """
-        count = count_skipped(runner.train_dataloader.dataset)
+        dataset = runner.train_dataloader.dataset
+        count = count_skipped(dataset)
         if count is None:
             return
+        files = count_skipped(dataset, 'num_skipped_files')
         runner.message_hub.update_info('train/num_skipped_samples', count)
+        runner.message_hub.update_info('train/num_skipped_files', files)
+        if not count:
+            return  # nothing to report: no line every epoch
+        # runner.epoch is still 0-based here; the log lines count from 1.
         runner.logger.info(
-            f'Epoch {runner.epoch}: {count} bad training samples skipped so '
-            'far (each file is named in a warning the first time)')
+            f'Epoch {runner.epoch + 1}: {count} bad training samples skipped '
+            f'so far, from {files} distinct files (each file is named in a '
+            'warning the first time)')
