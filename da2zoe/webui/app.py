@@ -12,6 +12,8 @@ from .uploads import UploadError, upload_path
 FOV_MODE, PINHOLE_MODE = 'field of view', 'fx fy cx cy'
 MAX_FILE_SIZE = '50mb'
 IMAGE_HEIGHT = 360
+STATE_TTL_S = 1800
+MAX_SESSIONS = 256
 # Babylon's (alpha, beta, radius): a little from the right and above, so
 # the relief shows at first sight.
 CAMERA_ANGLES = (-60.0, 70.0, None)
@@ -64,7 +66,9 @@ def build_app(demo: DepthDemo,
                    delete_cache=(3600, 3600)) as blocks:
         gr.Markdown(f'# {title}\n{INTRO}' +
                     (f'\n\n{description}' if description else ''))
-        state = gr.State(None)
+        # Each browser session keeps its last prediction (image + depth, a
+        # few MB) for redraws; bounded in time and count (see launch).
+        state = gr.State(None, time_to_live=STATE_TTL_S)
         with gr.Row(equal_height=True):
             image = gr.Image(label='Image', type='filepath',
                                 sources=['upload', 'clipboard'],
@@ -173,4 +177,5 @@ def launch(blocks: gr.Blocks,
     blocks.launch(server_name=host, server_port=port, share=share,
                   allowed_paths=allowed_paths, max_file_size=MAX_FILE_SIZE,
                   ssr_mode=False, prevent_thread_lock=not block, quiet=True,
-                  show_error=True, theme=THEME)
+                  show_error=True, theme=THEME,
+                  state_session_capacity=MAX_SESSIONS)
