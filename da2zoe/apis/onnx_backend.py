@@ -17,6 +17,7 @@ from mmengine.config import Config
 from da2zoe.models.depthers.metric_depther import MetricDepther
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
+from da2zoe.structures.camera import CanonicalCamera
 from .export import INPUT_NAME, METADATA_KEYS
 
 
@@ -88,11 +89,10 @@ class OnnxDepther:
             or dict(type='DepthDataPreprocessor'))
         self.min_depth = float(meta['da2zoe_min_depth'])
         self.max_depth = float(meta['da2zoe_max_depth'])
-        if model_cfg.get('camera') is not None:
-            raise ValueError(f'{onnx_file}: model.camera (canonical focal '
-                             'rescaling) is not supported by the ONNX '
-                             'backend yet')
-        self.camera = None
+        # The graph returns canonical depth; the per-sample focal rescale
+        # runs here, in MetricDepther.predict_depth.
+        camera = model_cfg.get('camera')
+        self.camera = None if camera is None else CanonicalCamera(**camera)
 
     def _config(self, config, stored: str) -> Config:
         if isinstance(config, Config):
