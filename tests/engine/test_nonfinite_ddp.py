@@ -35,8 +35,9 @@ def _worker(rank, store, queue):
 
 
 def test_all_ranks_skip_together(tmp_path):
-    # fork: the children reuse this process's imports (fast start-up)
-    ctx = mp.get_context('fork')
+    # spawn, not fork: a forked child cannot run autograd once this process
+    # has (an earlier test's backward pass started autograd's threads).
+    ctx = mp.get_context('spawn')
     queue = ctx.Queue()
     procs = [
         ctx.Process(
