@@ -5,7 +5,11 @@ One set of runs serves every assertion (each launch costs ~15 s of start-up):
 - ``ddp``: the tiny exact config under DDP, launched as 2 "nodes" of one
   process each on localhost (``NNODES=2``, ``NODE_RANK``, ``MASTER_ADDR``:
   the README's multi-node command);
-- ``fsdp``: the same config sharded (2 processes), a checkpoint every epoch;
+- ``fsdp``: the same config sharded (2 processes), a checkpoint every epoch,
+  with activation checkpointing of every encoder block inside the FSDP
+  units (``model.backbone.with_cp=True``): recomputing a block in the
+  backward pass gives the same gradients, so the comparison with DDP (no
+  checkpointing) also checks that the two compose;
 - ``resumed``: ``--resume`` from the ``fsdp`` run's epoch-1 checkpoint.
 
 Sharded vs DDP: same losses and final weights to float32 noise (the
@@ -15,8 +19,10 @@ checkpoint loads in one process and evaluates with ``tools/test.py``.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +50,7 @@ _base_ = [{str(base)!r}]
 runner_type = 'FlexibleRunner'
 strategy = dict(type='DepthFSDPStrategy', keep_sharded_states=0)
 default_hooks = dict(checkpoint=dict(interval=1))
+model = dict(backbone=dict(with_cp=True))
 ''')
     return path
 
@@ -176,3 +183,59 @@ def test_resume_with_other_world_size_is_an_error(runs):
                  PORT=str(free_port())))
     assert result.returncode != 0
     assert 'sharded over 2 ranks, this run has 1' in result.stderr
+
+
+def test_sharded_run_used_activation_checkpointing(runs):
+    dumped = next(runs['fsdp'].rglob('fsdp.py')).read_text()
+    assert "with_cp=True" in dumped.replace(' ', '')
+
+
+def worker_pid(port: str, rank: int, timeout: float = 120.0) -> int:
+    """The pid of the torchrun worker of ``rank`` under ``port``."""
+    wanted = {f'MASTER_PORT={port}'.encode(), f'RANK={rank}'.encode()}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in Path('/proc').iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                environ = set((entry / 'environ').read_bytes().split(b'\0'))
+            except OSError:
+                continue
+            if wanted <= environ and b'LOCAL_RANK=' + str(rank).encode() \
+                    in environ:
+                return int(entry.name)
+        time.sleep(0.5)
+    raise AssertionError(f'no rank {rank} worker on port {port}')
+
+
+def test_a_killed_rank_ends_the_sharded_run(runs):
+    """SIGKILL of one rank mid-training: the others exit in seconds (gloo
+    sees the closed connection; torchrun tears the group down), with a
+    non-zero status that names the signal, never a hang."""
+    work_dir = runs['tmp'] / 'killed'
+    port = str(free_port())
+    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
+               PORT=port)
+    proc = subprocess.Popen(
+        [str(REPO / 'tools/dist_train.sh'), str(runs['config']), '2',
+         '--work-dir', str(work_dir), '--cfg-options', *TINY_MODEL,
+         'train_cfg.max_epochs=1000'],
+        cwd=runs['tmp'], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (work_dir / 'checkpoint_epoch_1.pth').exists():
+            assert proc.poll() is None, proc.stdout.read()[-4000:]
+            assert time.monotonic() < deadline, 'training did not start'
+            time.sleep(0.5)
+        os.kill(worker_pid(port, 1), signal.SIGKILL)
+        killed = time.monotonic()
+        out = proc.communicate(timeout=120)[0]
+        elapsed = time.monotonic() - killed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert 'SIGKILL' in out, out[-4000:]
+    assert elapsed < 60, f'the run took {elapsed:.0f} s to end'
