@@ -138,18 +138,63 @@ def camera_grid(metainfo: Mapping, gt_shape: Optional[Sequence[int]]
     return None if shape is None else tuple(shape[:2])
 
 
+FOCAL_RULES = ('fx', 'mean_fx_fy')
+
+
+def input_intrinsics(metainfo: Mapping,
+                     gt_shape: Optional[Sequence[int]] = None
+                     ) -> Optional[np.ndarray]:
+    """The sample's 3x3 intrinsics on the network's input grid.
+
+    Each row is scaled by the ratio of input to camera grid (the pixel
+    centre convention of this module: ``c' = (c + 0.5) s - 0.5``).
+
+    Args:
+        metainfo (Mapping): ``intrinsics``, ``img_shape`` and
+            ``ori_shape``.
+        gt_shape (Sequence[int], optional): (H, W) of its dense ``gt_depth``.
+
+    Returns:
+        np.ndarray | None: float64 3x3, or None without ``intrinsics``.
+    """
+    if metainfo.get('intrinsics') is None:
+        return None
+    matrix = np.array(metainfo['intrinsics'], np.float64).reshape(3, 3)
+    grid = camera_grid(metainfo, gt_shape)
+    img_shape = metainfo.get('img_shape')
+    if grid is None or img_shape is None:
+        return matrix
+    # Row 0 (fx, cx) follows the width, row 1 (fy, cy) the height.
+    for row, axis in ((0, 1), (1, 0)):
+        scale = img_shape[axis] / grid[axis]
+        matrix[row, row] *= scale
+        matrix[row, 2] = (matrix[row, 2] + 0.5) * scale - 0.5
+    return matrix
+
+
 def input_focal(metainfo: Mapping,
-                gt_shape: Optional[Sequence[int]] = None) -> Optional[float]:
-    """The sample's horizontal focal length on the network's input grid.
+                gt_shape: Optional[Sequence[int]] = None,
+                rule: str = 'fx') -> Optional[float]:
+    """The sample's focal length on the network's input grid.
 
     Args:
         metainfo (Mapping): ``focal`` (or ``intrinsics``), ``img_shape`` and
             ``ori_shape``.
         gt_shape (Sequence[int], optional): (H, W) of its dense ``gt_depth``.
+        rule (str): ``'fx'`` (the horizontal focal) or ``'mean_fx_fy'``
+            (``(fx + fy) / 2``, Depth Anything 3's metric focal; a sample
+            with only ``focal`` counts it as both). Defaults to ``'fx'``.
 
     Returns:
-        float | None: fx in input pixels, or None when the sample has none.
+        float | None: The focal in input pixels, or None when the sample
+        has none.
     """
+    if rule not in FOCAL_RULES:
+        raise ValueError(f'focal rule {rule!r}: expected one of '
+                         f'{FOCAL_RULES}')
+    if rule == 'mean_fx_fy' and metainfo.get('intrinsics') is not None:
+        matrix = input_intrinsics(metainfo, gt_shape)
+        return float((matrix[0, 0] + matrix[1, 1]) / 2)
     focal = metainfo.get('focal')
     if focal is None and metainfo.get('intrinsics') is not None:
         focal = np.asarray(metainfo['intrinsics'], np.float64)[0, 0]
@@ -179,19 +224,27 @@ class CanonicalCamera:
             300).
         default_focal (float, optional): Focal for samples without one.
             Defaults to None (such samples are an error).
+        focal_rule (str): Which focal scales: ``'fx'`` or ``'mean_fx_fy'``
+            (DA3Metric's ``(fx + fy) / 2``); see :func:`input_focal`.
+            Defaults to ``'fx'``.
     """
 
     def __init__(self,
                  canonical_focal: float,
-                 default_focal: Optional[float] = None) -> None:
+                 default_focal: Optional[float] = None,
+                 focal_rule: str = 'fx') -> None:
         if not canonical_focal > 0:
             raise ValueError(f'model.camera.canonical_focal='
                              f'{canonical_focal}: must be > 0')
         if default_focal is not None and not default_focal > 0:
             raise ValueError(f'model.camera.default_focal={default_focal}: '
                              'must be > 0 or None')
+        if focal_rule not in FOCAL_RULES:
+            raise ValueError(f'model.camera.focal_rule={focal_rule!r}: '
+                             f'expected one of {FOCAL_RULES}')
         self.canonical_focal = float(canonical_focal)
         self.default_focal = default_focal
+        self.focal_rule = focal_rule
         self.num_defaulted = 0
 
     def focal_of(self, sample) -> float:
@@ -210,7 +263,7 @@ class CanonicalCamera:
         has_pairs = getattr(sample, 'pairs', None) is not None and len(
             sample.pairs) > 0
         gt_shape = None if gt is None or has_pairs else gt.shape[-2:]
-        focal = input_focal(sample.metainfo, gt_shape)
+        focal = input_focal(sample.metainfo, gt_shape, self.focal_rule)
         if focal is not None:
             return focal
         name = sample.metainfo.get('img_path') or '<in-memory image>'
@@ -266,4 +319,5 @@ class CanonicalCamera:
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(canonical_focal='
-                f'{self.canonical_focal}, default_focal={self.default_focal})')
+                f'{self.canonical_focal}, default_focal={self.default_focal}, '
+                f'focal_rule={self.focal_rule!r})')

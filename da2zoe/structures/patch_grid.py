@@ -159,3 +159,81 @@ def midas_resize_size(shape: Tuple[int, int],
 
     return (constrain(scale_h * shape[0], target[0]),
             constrain(scale_w * shape[1], target[1]))
+
+
+def nearest_multiple(side: int, patch_size: int = PATCH_SIZE) -> int:
+    """The multiple of ``patch_size`` nearest to ``side`` (a tie goes up).
+
+    Args:
+        side (int): A side length in pixels.
+        patch_size (int): Defaults to 14.
+
+    Returns:
+        int: The nearest multiple; 0 for a side under half a patch.
+    """
+    lower = side // patch_size * patch_size
+    return lower + patch_size if side - lower >= patch_size / 2 else lower
+
+
+
+def _longest_side_first(shape: Tuple[int, int],
+                        process_res: int) -> Tuple[int, int]:
+    """Size after scaling the longest side to ``process_res``."""
+    height, width = shape
+    if max(height, width) == process_res:
+        return height, width
+    scale = process_res / max(height, width)
+    return round(height * scale), round(width * scale)
+
+
+def longest_side_sizes(shape: Tuple[int, int],
+                       process_res: int = 504,
+                       patch_size: int = PATCH_SIZE
+                       ) -> Tuple[Tuple[int, int], Tuple[int, int]]:
+    """Depth Anything 3's input size rule ("upper_bound_resize").
+
+    The longest side is scaled to ``process_res`` (one scale for both
+    sides, each rounded with Python's ``round``: halves to even, as the
+    reference), then each side goes to its nearest multiple of
+    ``patch_size`` independently, so the aspect ratio moves by up to half
+    a patch per side.
+
+    Args:
+        shape (tuple[int, int]): ``(height, width)`` of the image.
+        process_res (int): Target of the longest side. Defaults to 504.
+        patch_size (int): Defaults to 14.
+
+    Returns:
+        tuple: ``((h1, w1), (h2, w2))``: the size after the first resize
+        (equal to ``shape`` when its longest side is already
+        ``process_res``) and the final, multiple-of-14 size.
+
+    Raises:
+        ValueError: If a size is not positive, or a processed side would be
+            under one patch (a 10x2000 strip at 504: the short side becomes
+            3 px); the message names the smallest ``process_res`` that
+            works.
+    """
+    height, width = (int(v) for v in shape)
+    if isinstance(process_res, bool) or not isinstance(
+            process_res, int) or process_res <= 0:
+        raise ValueError(f'process_res={process_res!r}: expected a positive '
+                         'int (the longest side in pixels)')
+    if height <= 0 or width <= 0:
+        raise ValueError(f'image size {height}x{width}: sides must be > 0')
+    first = _longest_side_first((height, width), process_res)
+    final = tuple(nearest_multiple(side, patch_size) for side in first)
+    if min(final) < patch_size:
+        # The short side must reach half a patch after the first resize:
+        # start just below that bound and step up past Python's rounding.
+        needed = max(process_res, math.floor(
+            (patch_size / 2 - 0.5) * max(height, width) / min(height, width)))
+        while nearest_multiple(min(_longest_side_first(
+                (height, width), needed)), patch_size) < patch_size:
+            needed += 1
+        raise ValueError(
+            f'image {height}x{width}: at process_res={process_res} its '
+            f'short side becomes {min(first)} px, under one {patch_size}-px '
+            f'patch; use process_res >= {needed} or crop the image to a '
+            'less extreme aspect ratio')
+    return first, final

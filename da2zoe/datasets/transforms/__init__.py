@@ -9,10 +9,12 @@ from .geometric import (
     RandomRotate,
 )
 from .loading import LoadDepth, LoadRGB
+from .longest_side_resize import LongestSideResize
 from .photometric import PhotoMetricAug
 
 __all__ = [
     'LoadRGB', 'LoadRGBFromNDArray', 'LoadDepth', 'KeepAspectResize',
+    'LongestSideResize',
     'DepthRandomCrop', 'DepthRandomFlip', 'RandomRotate', 'PhotoMetricAug',
     'NYUBorderCrop', 'KBCrop', 'PackDepthInputs'
 ]

@@ -13,8 +13,8 @@ from .gt_geometry import (
     apply_to_gt_maps,
     as_cv2,
     crop_gt,
-    gt_shape,
     require_same_grid,
+    resize_ground_truth,
     transform_pairs,
     update_intrinsics,
 )
@@ -69,24 +69,21 @@ class KeepAspectResize(BaseTransform):
             dict: The resized sample.
         """
         height, width = results['img'].shape[:2]
-        new_h, new_w = keep_aspect_size((height, width), self.min_size)
-        results['img'] = cv2.resize(
-            results['img'], (new_w, new_h),
-            interpolation=IMAGE_INTERPOLATIONS[self.interpolation])
+        results['img'] = self._resize_image(results)
+        new_h, new_w = results['img'].shape[:2]
         results['img_shape'] = (new_h, new_w)
         results['scale_factor'] = (new_w / width, new_h / height)
-        shape = gt_shape(results)
-        if self.resize_gt and shape is not None:
-            sy, sx = new_h / shape[0], new_w / shape[1]
-            apply_to_gt_maps(
-                results,
-                as_cv2(lambda m: cv2.resize(
-                    m, (new_w, new_h),
-                    interpolation=cv2.INTER_NEAREST_EXACT)))
-            transform_pairs(results, lambda p: (p + 0.5) * (sy, sx) - 0.5,
-                            (new_h, new_w))
-            update_intrinsics(results, scale=(sy, sx))
+        if self.resize_gt:
+            resize_ground_truth(results, new_h, new_w)
         return results
+
+    def _resize_image(self, results: dict) -> np.ndarray:
+        """The sample's image at the rule's size (subclasses change it)."""
+        height, width = results['img'].shape[:2]
+        new_h, new_w = keep_aspect_size((height, width), self.min_size)
+        return cv2.resize(
+            results['img'], (new_w, new_h),
+            interpolation=IMAGE_INTERPOLATIONS[self.interpolation])
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(min_size={self.min_size}, '

@@ -8,6 +8,7 @@ resized. ``pairs`` are ``(r1, c1, r2, c2)`` on the GT grid.
 """
 from typing import Callable, Optional, Tuple
 
+import cv2
 import numpy as np
 
 EMPTY_PAIRS = np.zeros((0, 4), np.int64)
@@ -116,6 +117,28 @@ def update_intrinsics(results: dict,
     if flip_width is not None:
         k[0, 2] = flip_width - 1 - k[0, 2]
     results['intrinsics'] = k.tolist()
+
+
+def resize_ground_truth(results: dict, new_h: int, new_w: int) -> None:
+    """Resize every dense GT map (nearest), the pairs and the intrinsics to
+    a new grid of ``new_h`` x ``new_w``; nothing happens without GT.
+
+    Args:
+        results (dict): The sample.
+        new_h (int): New height.
+        new_w (int): New width.
+    """
+    shape = gt_shape(results)
+    if shape is None:
+        return
+    sy, sx = new_h / shape[0], new_w / shape[1]
+    apply_to_gt_maps(
+        results,
+        as_cv2(lambda m: cv2.resize(
+            m, (new_w, new_h), interpolation=cv2.INTER_NEAREST_EXACT)))
+    transform_pairs(results, lambda p: (p + 0.5) * (sy, sx) - 0.5,
+                    (new_h, new_w))
+    update_intrinsics(results, scale=(sy, sx))
 
 
 def crop_gt(results: dict, top: int, left: int, height: int,
