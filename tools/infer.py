@@ -77,6 +77,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--input-size', type=int,
         help='lower bound of the shorter side, a multiple of 14 (default: '
         "config infer_size, else the test pipeline's resize bound, else 518)")
+    parser.add_argument(
+        '--process-res', type=int,
+        help='longest side of the network input for a Depth Anything 3 '
+        "config (default: its test pipeline's LongestSideResize, 504)")
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument(
         '--flip', action='store_true', help='horizontal-flip TTA')
@@ -130,6 +134,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.backend == 'onnxruntime' and args.bf16:
         parser.error('--bf16 is a PyTorch autocast; an ONNX model runs in '
                      'the precision it was exported in')
+    if args.process_res is not None and args.process_res <= 0:
+        parser.error(f'--process-res {args.process_res}: must be > 0')
     if args.input_size is not None:
         try:
             check_multiple_of_14(args.input_size, '--input-size')
@@ -201,6 +207,7 @@ class Runner:
             depths = inference(
                 self.model, [frame.image for frame in frames],
                 input_size=args.input_size,
+                process_res=args.process_res,
                 flip=True if args.flip else None,
                 dtype=torch.bfloat16 if args.bf16 else None,
                 batch_size=args.batch_size,

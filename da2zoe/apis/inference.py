@@ -100,7 +100,9 @@ def inference(model: nn.Module,
               dtype: Optional[torch.dtype] = None,
               batch_size: int = 4,
               intrinsics: Optional[Union[CameraLike, Sequence[CameraLike]]]
-              = None) -> Union[np.ndarray, List[np.ndarray]]:
+              = None,
+              process_res: Optional[int] = None
+              ) -> Union[np.ndarray, List[np.ndarray]]:
     """Predicts metric depth for one image or a list of images.
 
     Each image goes through the config's test pipeline without its ground
@@ -134,6 +136,9 @@ def inference(model: nn.Module,
             (``model.camera``) rescales its prediction by it; without one
             it uses ``model.camera.default_focal`` (logged) or refuses.
             Defaults to None (no camera).
+        process_res (int, optional): Longest side of the network input for
+            a Depth Anything 3 config (its ``LongestSideResize``). Defaults
+            to None (the pipeline's own, 504).
 
     Returns:
         np.ndarray | list[np.ndarray]: float32 HxW depth in metres at each
@@ -146,7 +151,8 @@ def inference(model: nn.Module,
     images = [images] if single else list(images)
     if not images:
         return []
-    packed = _pack(getattr(model, 'cfg', None), images, rgb, input_size)
+    packed = _pack(getattr(model, 'cfg', None), images, rgb, input_size,
+                   process_res)
     _attach_cameras(packed, intrinsics)
     sizes = [tuple(item['inputs'].shape[-2:]) for item in packed]
     device = getattr(model, 'device', None) or next(
@@ -193,7 +199,8 @@ def _attach_cameras(packed: List[dict], intrinsics) -> None:
 
 
 def _pack(cfg: Optional[Config], images: List[ImageLike], rgb: bool,
-          input_size: Optional[int]) -> List[dict]:
+          input_size: Optional[int],
+          process_res: Optional[int] = None) -> List[dict]:
     """Runs each image through the inference pipeline for its kind."""
     pipelines = {}
     packed = []
@@ -201,7 +208,7 @@ def _pack(cfg: Optional[Config], images: List[ImageLike], rgb: bool,
         from_array = not isinstance(image, (str, os.PathLike))
         if from_array not in pipelines:
             pipelines[from_array] = build_inference_pipeline(
-                cfg, from_array, input_size)
+                cfg, from_array, input_size, process_res)
         if from_array:
             packed.append(pipelines[True](dict(img=to_rgb(image, rgb))))
             continue

@@ -42,7 +42,8 @@ def config_test_pipeline(cfg: Optional[Config]) -> List[dict]:
 
 def build_inference_pipeline(cfg: Optional[Config],
                              from_array: bool,
-                             input_size: Optional[int] = None) -> Compose:
+                             input_size: Optional[int] = None,
+                             process_res: Optional[int] = None) -> Compose:
     """The test pipeline without ground-truth transforms.
 
     Args:
@@ -53,6 +54,9 @@ def build_inference_pipeline(cfg: Optional[Config],
         input_size (int, optional): Lower bound of the shorter side; it
             replaces every ``KeepAspectResize.min_size``. Defaults to the
             config's ``infer_size``, else the pipeline's own.
+        process_res (int, optional): Longest side for a Depth Anything 3
+            pipeline; it replaces every ``LongestSideResize.process_res``.
+            Defaults to the pipeline's own (504 in ``configs/da3/``).
 
     Returns:
         Compose: Takes ``dict(img_path=...)`` or ``dict(img=...)`` and
@@ -60,7 +64,8 @@ def build_inference_pipeline(cfg: Optional[Config],
 
     Raises:
         ValueError: If ``input_size`` is not a multiple of 14, or the
-            pipeline has no ``KeepAspectResize`` to take it.
+            pipeline has no ``KeepAspectResize`` to take it (or no
+            ``LongestSideResize`` to take ``process_res``).
     """
     if input_size is None and cfg is not None:
         input_size = cfg.get('infer_size')
@@ -76,10 +81,25 @@ def build_inference_pipeline(cfg: Optional[Config],
         pipeline[0] = dict(type='LoadRGBFromNDArray')
     if input_size is not None:
         check_multiple_of_14(int(input_size), 'input_size')
-        resizes = [t for t in pipeline if t.get('type') == 'KeepAspectResize']
-        if not resizes:
-            raise ValueError(f'input_size={input_size}: the test pipeline '
-                             'has no KeepAspectResize to take it')
-        for resize in resizes:
-            resize['min_size'] = int(input_size)
+        _set_resize(pipeline, 'KeepAspectResize', 'min_size',
+                    int(input_size), 'input_size')
+    if process_res is not None:
+        _set_resize(pipeline, 'LongestSideResize', 'process_res',
+                    int(process_res), 'process_res')
     return Compose([TRANSFORMS.build(t) for t in pipeline])
+
+
+def _set_resize(pipeline: List[dict], kind: str, key: str, value: int,
+                name: str) -> None:
+    """Sets ``key`` of every ``kind`` transform, or says which size option
+    the pipeline takes instead."""
+    resizes = [t for t in pipeline if t.get('type') == kind]
+    if not resizes:
+        other = {'KeepAspectResize': 'input_size / --input-size',
+                 'LongestSideResize': 'process_res / --process-res'}
+        takes = [other[t['type']] for t in pipeline if t.get('type') in other]
+        hint = f'; it takes {takes[0]}' if takes else ''
+        raise ValueError(f'{name}={value}: the test pipeline has no {kind} '
+                         f'to take it{hint}')
+    for resize in resizes:
+        resize[key] = value
