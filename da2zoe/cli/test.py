@@ -50,6 +50,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--out-dir', help='write predictions as 16-bit PNGs (millimetres)')
     parser.add_argument(
         '--show-dir', help='write image | GT | prediction | error panels')
+    parser.add_argument(
+        '--process-res', type=int,
+        help='Depth Anything 3 configs: longest side of the network input '
+        "(sets every LongestSideResize; default the config's, 504)")
     parser.add_argument('--batch-size', type=int)
     parser.add_argument('--num-workers', type=int)
     parser.add_argument(
@@ -70,6 +74,35 @@ def _test_datasets(cfg: Config, args: argparse.Namespace) -> None:
         ratios=None,
         test_mode=True)
     cfg.test_evaluator = seed_evaluators(args.datasets)
+
+
+def _set_process_res(cfg: Config, value: int) -> None:
+    """Sets ``process_res`` of every ``LongestSideResize`` of the test set.
+
+    Raises:
+        ValueError: If the value is not positive or no pipeline has one.
+    """
+    if value <= 0:
+        raise ValueError(f'--process-res {value}: must be > 0')
+    found = []
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            if node.get('type') == 'LongestSideResize':
+                node['process_res'] = value
+                found.append(node)
+            for child in node.values():
+                visit(child)
+        elif isinstance(node, (list, tuple)):
+            for child in node:
+                visit(child)
+
+    visit(cfg.get('test_pipeline'))
+    visit(cfg.test_dataloader.dataset)
+    if not found:
+        raise ValueError(f'--process-res {value}: {cfg.filename} has no '
+                         'LongestSideResize in its test pipeline (only the '
+                         'Depth Anything 3 configs take it)')
 
 
 def summary_table(metrics: dict,
@@ -130,6 +163,8 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.test_cfg = dict(type='TestLoop')
     if args.datasets:
         _test_datasets(cfg, args)
+    if args.process_res is not None:
+        _set_process_res(cfg, args.process_res)
     if args.batch_size is not None:
         cfg.test_dataloader.batch_size = args.batch_size
     if args.num_workers is not None:
@@ -142,6 +177,7 @@ def build_config(args: argparse.Namespace) -> Config:
     # Weights come from CHECKPOINT alone (any layout, detected): not from
     # the config's pretrained entries, and not through a resume.
     cfg.model.pretrained = None
+    cfg.model.init_cfg = None
     cfg.model.setdefault('backbone', dict())['init_cfg'] = None
     cfg.load_from = None
     cfg.resume = False

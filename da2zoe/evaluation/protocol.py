@@ -67,6 +67,12 @@ def input_rule(preprocessor: Optional[dict],
                 rule='keep aspect, shorter side >= bound, multiples of 14',
                 min_size=list(transform.min_size),
                 interpolation=f'{transform.interpolation} (OpenCV, uint8)')
+        if type(transform).__name__ == 'LongestSideResize':
+            rule['pipeline_resize'] = dict(
+                rule='Depth Anything 3: longest side to process_res, then '
+                'each side to the nearest multiple of 14',
+                process_res=transform.process_res,
+                interpolation='cubic up / area down (OpenCV, uint8)')
     resize = (preprocessor or {}).get('input_resize')
     if resize:
         rule['model_resize'] = dict(
@@ -76,6 +82,21 @@ def input_rule(preprocessor: Optional[dict],
     if 'pipeline_resize' not in rule and 'model_resize' not in rule:
         rule['resize'] = 'none: padded to a multiple of 14'
     return rule
+
+
+def _camera_rule(camera: Optional[dict]) -> Any:
+    """How the prediction is rescaled by each sample's focal, if at all."""
+    if not camera:
+        return 'none: the head predicts metric depth'
+    camera = dict(camera)
+    rule = camera.get('focal_rule', 'fx')
+    focal = 'fx' if rule == 'fx' else '(fx + fy) / 2'
+    return dict(
+        rule=f'depth x {focal} / canonical_focal, focal in input pixels of '
+        "each sample's own camera",
+        canonical_focal=camera.get('canonical_focal'),
+        default_focal=camera.get('default_focal'),
+        focal_rule=rule)
 
 
 def protocol_record(config: str,
@@ -104,6 +125,7 @@ def protocol_record(config: str,
         config=os.path.abspath(config),
         checkpoint=dict(path=os.path.abspath(checkpoint)),
         flip=bool(test_cfg.get('flip', False)),
+        camera=_camera_rule(model_cfg.get('camera')),
         metrics=dict(METRIC_RULES),
         datasets={},
         versions=library_versions())
@@ -135,6 +157,10 @@ def protocol_summary(record: Dict[str, Any]) -> str:
     lines = [f"checkpoint {record['checkpoint']['path']} (sha256 {sha})",
              f"config {record['config']}; flip averaging "
              f"{'on' if record['flip'] else 'off'}; silog = ZoeDepth x100"]
+    camera = record.get('camera')
+    if isinstance(camera, dict):
+        lines.append(f"canonical camera: {camera['rule']} "
+                     f"({camera['canonical_focal']})")
     for name, spec in record['datasets'].items():
         inputs = spec['input']
         if 'model_resize' in inputs:
@@ -144,7 +170,10 @@ def protocol_summary(record: Dict[str, Any]) -> str:
                    f"align_corners={resize['align_corners']})")
         elif 'pipeline_resize' in inputs:
             resize = inputs['pipeline_resize']
-            how = (f"pipeline keep-aspect >= {resize['min_size']} "
+            how = (f"pipeline longest side {resize['process_res']}, "
+                   'sides to the nearest multiple of 14'
+                   if 'process_res' in resize else
+                   f"pipeline keep-aspect >= {resize['min_size']} "
                    f"({resize['interpolation']})")
         else:
             how = inputs['resize']

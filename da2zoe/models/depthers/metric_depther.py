@@ -39,7 +39,9 @@ class MetricDepther(BaseModel):
 
     Args:
         backbone (dict): Backbone config (e.g. ``DINOv2``).
-        neck (dict | list[dict]): Neck config, or a list applied in order.
+        neck (dict | list[dict] | None): Neck config, or a list applied in
+            order, or None for a head that reads the backbone's levels
+            itself (Depth Anything 3's ``DA3DPTHead``). Defaults to None.
         head (dict): Head config (e.g. ``ZoeDepthHead``); must expose
             ``min_depth`` and ``max_depth``.
         losses (list[dict]): Loss configs; their weighted outputs are logged
@@ -72,8 +74,8 @@ class MetricDepther(BaseModel):
 
     def __init__(self,
                  backbone: ConfigType,
-                 neck: Union[ConfigType, Sequence[ConfigType]],
-                 head: ConfigType,
+                 neck: Union[ConfigType, Sequence[ConfigType], None] = None,
+                 head: Optional[ConfigType] = None,
                  losses: Sequence[ConfigType] = (),
                  data_preprocessor: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -86,9 +88,14 @@ class MetricDepther(BaseModel):
         # Built here through da2zoe's registry so no default scope is needed.
         super().__init__(
             data_preprocessor=_build(data_preprocessor), init_cfg=init_cfg)
+        if head is None:
+            raise ValueError('MetricDepther needs model.head (e.g. '
+                             "dict(type='ZoeDepthHead', ...))")
         self.backbone = _build(backbone)
         necks = neck if isinstance(neck, (list, tuple)) else [neck]
-        if len(necks) == 1:
+        if neck is None:
+            self.neck = None
+        elif len(necks) == 1:
             self.neck = _build(necks[0])
         else:
             self.neck = nn.Sequential(*[_build(n) for n in necks])
@@ -108,15 +115,37 @@ class MetricDepther(BaseModel):
             # The losses stay eager (data-dependent masked indexing).
             options = compile if isinstance(compile, dict) else {}
             for part in (self.backbone, self.neck, self.head):
-                part.compile(**options)
+                if part is not None:
+                    part.compile(**options)
 
     def init_weights(self) -> None:
-        """Initialises every part, then loads ``pretrained`` if given."""
-        super().init_weights()
+        """Initialises every part, then loads ``pretrained`` and any
+        ``init_cfg=dict(type='Pretrained', checkpoint=...)`` of the whole
+        model through layout detection (every source of
+        :func:`~da2zoe.checkpoint.load_pretrained`: files, snapshot folders,
+        ``hf://`` repos), as ``pretrained`` is loaded."""
+        cfgs = self.init_cfg
+        cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs or [])
+        weights = [c['checkpoint'] for c in cfgs
+                   if c.get('type') == 'Pretrained']
+        if weights and not self.is_init:
+            # MMEngine's own Pretrained init knows neither the layouts nor
+            # hf://; the other entries still run.
+            others = [c for c in cfgs if c.get('type') != 'Pretrained']
+            original, self.init_cfg = self.init_cfg, others or None
+            try:
+                super().init_weights()
+            finally:
+                self.init_cfg = original
+        else:
+            super().init_weights()
+            weights = []
         if self.pretrained:
-            logger = MMLogger.get_current_instance()
-            result = load_pretrained(self, self.pretrained, logger=logger)
-            check_feature_blocks(self, result, repr(self.pretrained), logger)
+            weights.append(self.pretrained)
+        logger = MMLogger.get_current_instance()
+        for checkpoint in weights:
+            result = load_pretrained(self, checkpoint, logger=logger)
+            check_feature_blocks(self, result, repr(checkpoint), logger)
 
     @property
     def min_depth(self) -> float:
@@ -127,8 +156,10 @@ class MetricDepther(BaseModel):
         return float(self.head.max_depth)
 
     def extract_feat(self, inputs: torch.Tensor) -> dict:
-        """Runs backbone and neck(s); returns the neck's output dict."""
-        return self.neck(self.backbone(inputs))
+        """Runs backbone and neck(s); returns what the head reads: the
+        neck's output dict, or the backbone's levels without a neck."""
+        features = self.backbone(inputs)
+        return features if self.neck is None else self.neck(features)
 
     def _forward(self,
                  inputs: torch.Tensor,
