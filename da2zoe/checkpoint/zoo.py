@@ -9,6 +9,7 @@ ENCODER_WEIGHTS = {
     'vitl': ('depth_anything_v2_vitl.pth',
              'depth-anything/Depth-Anything-V2-Large-hf'),
     'vitg': ('dinov2_vitg14_pretrain.pth', 'facebook/dinov2-giant'),
+    'da3-vitl': ('model.safetensors', 'depth-anything/DA3METRIC-LARGE'),
 }
 
 

@@ -19,7 +19,10 @@ from .pos_embed_by_size import pos_embed_for_grid_by_size
 POS_EMBED_RULES = {'dinov2': pos_embed_for_grid,
                    'transformers': pos_embed_for_grid_by_size}
 ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'mlp_ratio', 'ffn_type',
-             'feature_blocks')
+             'feature_blocks', 'final_norm_eps', 'mask_token')
+# What a custom arch dict leaves out (DINOv2's own values).
+ARCH_DEFAULTS = dict(mlp_ratio=4, ffn_type='mlp', final_norm_eps=1e-6,
+                     mask_token=True)
 
 
 @BACKBONES.register_module()
@@ -34,12 +37,20 @@ class DINOv2(BaseModule):
     ``get_intermediate_layers``. ``mask_token`` is kept for checkpoint
     compatibility and is unused.
 
+    Depth Anything 3's monocular encoders (DA3Mono-Large, DA3Metric-Large)
+    are DINOv2 ViT-L with two differences that are part of the arch, so a
+    checkpoint loads with no patching: the final ``norm`` has eps 1e-5 (the
+    blocks keep 1e-6) and there is no ``mask_token``. ``arch='da3-vitl'``
+    is that encoder (blocks 4, 11, 17, 23, as DA-V2's vitl).
+
     Args:
         arch (str | dict): ``'vits'``, ``'vitb'``, ``'vitl'``, ``'vitg'``, or a
             dict with ``embed_dims``, ``num_layers``, ``num_heads`` and
             optionally ``mlp_ratio`` (4), ``ffn_type`` (``'mlp'`` or
-            ``'swiglu'``) and ``feature_blocks`` (default: the last 4 blocks).
-            Defaults to ``'vitl'``.
+            ``'swiglu'``), ``feature_blocks`` (default: the last 4 blocks),
+            ``final_norm_eps`` (eps of the final LayerNorm, 1e-6; Depth
+            Anything 3: 1e-5) and ``mask_token`` (whether the parameter
+            exists, True; Depth Anything 3: False). Defaults to ``'vitl'``.
         img_size (int): Training resolution; the stored position embedding
             is an ``img_size // patch_size`` square grid. Defaults to 518.
         patch_size (int): Patch side in pixels. Defaults to 14.
@@ -92,6 +103,10 @@ class DINOv2(BaseModule):
         'vitg': dict(embed_dims=1536, num_layers=40, num_heads=24,
                      mlp_ratio=4, ffn_type='swiglu',
                      feature_blocks=(9, 19, 29, 39)),
+        'da3-vitl': dict(embed_dims=1024, num_layers=24, num_heads=16,
+                         mlp_ratio=4, ffn_type='mlp',
+                         feature_blocks=(4, 11, 17, 23),
+                         final_norm_eps=1e-5, mask_token=False),
     }  # yapf: disable
 
     def __init__(self,
@@ -130,17 +145,19 @@ class DINOv2(BaseModule):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
         self.pos_embed = nn.Parameter(
             torch.zeros(1, 1 + grid * grid, embed_dims))
-        # In every DINOv2 checkpoint but unused for depth: not trained, so
-        # DDP sees no parameter without a gradient.
-        self.mask_token = nn.Parameter(
-            torch.zeros(1, embed_dims), requires_grad=False)
+        if self.arch_settings['mask_token']:
+            # In every DINOv2 checkpoint but unused for depth: not trained,
+            # so DDP sees no parameter without a gradient.
+            self.mask_token = nn.Parameter(
+                torch.zeros(1, embed_dims), requires_grad=False)
         self.blocks = nn.ModuleList(
             Block(embed_dims, self.arch_settings['num_heads'],
                   self.arch_settings['mlp_ratio'],
                   self.arch_settings['ffn_type'], layer_scale_init_value,
                   low_precision_logits)
             for _ in range(num_layers))
-        self.norm = nn.LayerNorm(embed_dims, eps=1e-6)
+        self.norm = nn.LayerNorm(
+            embed_dims, eps=self.arch_settings['final_norm_eps'])
 
         self._init_default_weights()
         self.allow_random_frozen = allow_random_frozen
@@ -160,14 +177,14 @@ class DINOv2(BaseModule):
             if arch not in cls.arch_zoo:
                 raise ValueError(f'Unknown DINOv2 arch {arch!r}; choose from '
                                  f'{sorted(cls.arch_zoo)} or pass a dict')
-            return dict(cls.arch_zoo[arch])
+            return {**ARCH_DEFAULTS, **cls.arch_zoo[arch]}
         unknown = set(arch) - set(ARCH_KEYS)
         missing = {'embed_dims', 'num_layers', 'num_heads'} - set(arch)
         if unknown or missing:
             raise ValueError(f'Custom DINOv2 arch {arch}: unknown keys '
                              f'{sorted(unknown)}, missing keys '
                              f'{sorted(missing)}')
-        settings = {'mlp_ratio': 4, 'ffn_type': 'mlp', **arch}
+        settings = {**ARCH_DEFAULTS, **arch}
         num_layers = settings['num_layers']
         settings.setdefault('feature_blocks',
                             tuple(range(max(num_layers - 4, 0), num_layers)))

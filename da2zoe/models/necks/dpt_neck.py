@@ -10,6 +10,27 @@ from da2zoe.registry import NECKS
 from .fusion_blocks import FeatureFusionBlock
 
 HEAD_ACTIVATIONS = ('relu', 'sigmoid')
+HEAD_FEATURES = 32
+
+
+def dpt_output_branch(in_channels: int,
+                      activation: nn.Module | None = None) -> nn.Sequential:
+    """DPT's ``output_conv2``: 3x3 conv -> 32, ReLU, 1x1 conv -> 1.
+
+    Args:
+        in_channels (int): Channels of ``output_conv1``'s output.
+        activation (nn.Module | None): Appended last (index 3) when given;
+            it has no parameters, so checkpoint names stay ``.0`` / ``.2``.
+            Defaults to None.
+
+    Returns:
+        nn.Sequential: The branch.
+    """
+    layers = [nn.Conv2d(in_channels, HEAD_FEATURES, 3, padding=1),
+              nn.ReLU(inplace=True), nn.Conv2d(HEAD_FEATURES, 1, 1)]
+    if activation is not None:
+        layers.append(activation)
+    return nn.Sequential(*layers)
 
 
 @NECKS.register_module()
@@ -61,11 +82,14 @@ class DPTNeck(BaseModule):
             (metric, times ``max_depth``). Defaults to ``'relu'``.
         max_depth (float): Depth scale of the sigmoid head. Defaults to 20.
         patch_size (int): Token stride. Defaults to 14.
+        refinenet4_skip (bool): Build ``refinenet4.resConfUnit1`` (unused,
+            but in DA-V1/V2 checkpoints; Depth Anything 3's have none).
+            Defaults to True.
         init_cfg (dict | list[dict] | None): MMEngine init config.
             Defaults to None.
     """
 
-    head_features = 32
+    head_features = HEAD_FEATURES
 
     def __init__(self,
                  in_channels: int = 1024,
@@ -75,6 +99,7 @@ class DPTNeck(BaseModule):
                  head_activation: str = 'relu',
                  max_depth: float = 20.0,
                  patch_size: int = 14,
+                 refinenet4_skip: bool = True,
                  init_cfg: dict | list[dict] | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if head_activation not in HEAD_ACTIVATIONS:
@@ -106,17 +131,16 @@ class DPTNeck(BaseModule):
                     nn.Conv2d(channels, features, 3, padding=1, bias=False))
         for k in range(1, 5):
             setattr(self.scratch, f'refinenet{k}',
-                    FeatureFusionBlock(features))
-        self.scratch.refinenet4.resConfUnit1.requires_grad_(False)
+                    FeatureFusionBlock(
+                        features, with_skip=k != 4 or refinenet4_skip))
+        if refinenet4_skip:
+            self.scratch.refinenet4.resConfUnit1.requires_grad_(False)
         self.scratch.output_conv1 = nn.Conv2d(
             features, features // 2, 3, padding=1)
-        self.scratch.output_conv2 = nn.Sequential(
-            nn.Conv2d(features // 2, self.head_features, 3, padding=1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(self.head_features, 1, 1),
+        self.scratch.output_conv2 = dpt_output_branch(
+            features // 2,
             nn.ReLU(inplace=True) if head_activation == 'relu' else
-            nn.Sigmoid(),
-        )
+            nn.Sigmoid())
 
     def reassemble(self, features: Sequence) -> list[Tensor]:
         """Tokens -> the four resized levels (``layer_1..4`` of DA-V2).
@@ -139,6 +163,51 @@ class DPTNeck(BaseModule):
             layers.append(self.resize_layers[i](self.projects[i](x)))
         return layers
 
+    def fuse(self, layers: Sequence[Tensor]
+             ) -> tuple[Tensor, list[Tensor]]:
+        """``layer{k}_rn`` and the top-down fusion of the four levels.
+
+        Args:
+            layers (Sequence[Tensor]): Output of :meth:`reassemble`.
+
+        Returns:
+            tuple[Tensor, list[Tensor]]: ``layer4_rn``'s output and the
+            refinenet4..1 outputs (coarse to fine).
+        """
+        s = self.scratch
+        l1, l2, l3, l4 = (getattr(s, f'layer{k}_rn')(x)
+                          for k, x in enumerate(layers, start=1))
+        path4 = s.refinenet4(l4, size=l3.shape[-2:])
+        path3 = s.refinenet3(path4, l3, size=l2.shape[-2:])
+        path2 = s.refinenet2(path3, l2, size=l1.shape[-2:])
+        path1 = s.refinenet1(
+            path2, l1, size=(2 * l1.shape[-2], 2 * l1.shape[-1]))
+        return l4, [path4, path3, path2, path1]
+
+    def upsample_path(self, path1: Tensor,
+                      out_size: tuple[int, int]) -> Tensor:
+        """``output_conv1``, then bilinear (``align_corners=True``).
+
+        Args:
+            path1 (Tensor): The finest fusion output.
+            out_size (tuple[int, int]): (14 Hp, 14 Wp).
+
+        Returns:
+            Tensor: The map both output branches read.
+        """
+        return F.interpolate(
+            self.scratch.output_conv1(path1),
+            size=out_size,
+            mode='bilinear',
+            align_corners=True)
+
+    def output_size(self, features: Sequence) -> tuple[int, int]:
+        """(patch size x Hp, patch size x Wp) of the backbone levels."""
+        grid = features[0][0] if isinstance(features[0],
+                                            (tuple, list)) else features[0]
+        return (grid.shape[-2] * self.patch_size,
+                grid.shape[-1] * self.patch_size)
+
     def decode(self, layers: Sequence[Tensor],
                out_size: tuple[int, int]) -> dict:
         """Fusion and output head from the four resized levels.
@@ -150,27 +219,16 @@ class DPTNeck(BaseModule):
         Returns:
             dict: The neck output (see the class docstring).
         """
-        s = self.scratch
-        l1, l2, l3, l4 = (getattr(s, f'layer{k}_rn')(x)
-                          for k, x in enumerate(layers, start=1))
-        path4 = s.refinenet4(l4, size=l3.shape[-2:])
-        path3 = s.refinenet3(path4, l3, size=l2.shape[-2:])
-        path2 = s.refinenet2(path3, l2, size=l1.shape[-2:])
-        path1 = s.refinenet1(
-            path2, l1, size=(2 * l1.shape[-2], 2 * l1.shape[-1]))
-        out = F.interpolate(
-            s.output_conv1(path1),
-            size=out_size,
-            mode='bilinear',
-            align_corners=True)
-        head = s.output_conv2
+        bottleneck, paths = self.fuse(layers)
+        out = self.upsample_path(paths[-1], out_size)
+        head = self.scratch.output_conv2
         final = head[1](head[0](out))
         depth = head[3](head[2](final))
         if self.head_activation == 'sigmoid':
             depth = depth * self.max_depth
         return dict(
-            bottleneck=l4,
-            levels=[path4, path3, path2, path1],
+            bottleneck=bottleneck,
+            levels=paths,
             final=final,
             rel_depth=depth,
             depth_scale=(self.max_depth
@@ -188,8 +246,5 @@ class DPTNeck(BaseModule):
             dict: ``bottleneck``, ``levels``, ``final``, ``rel_depth``,
             ``final_stride``.
         """
-        grid = features[0][0] if isinstance(features[0],
-                                            (tuple, list)) else features[0]
-        out_size = (grid.shape[-2] * self.patch_size,
-                    grid.shape[-1] * self.patch_size)
-        return self.decode(self.reassemble(features), out_size)
+        return self.decode(self.reassemble(features),
+                           self.output_size(features))
