@@ -12,6 +12,7 @@ from .atomic_write import (
     write_bytes_atomic,
     write_text_atomic,
 )
+from .da3_layout import IncompleteCheckpointError, UnsupportedCheckpointError
 from .hf_export import depth_anything_config, write_hf_depth_anything
 from .hf_layouts import da2zoe_to_hf, hf_to_da2zoe
 from .history_buffers import without_history_functions
@@ -23,14 +24,20 @@ from .layouts import (
 )
 from .pretrained import LoadResult, load_pretrained
 from .registration import register_safe_globals
-from .resolver import load_weights, load_weights_file, resolve_weights
+from .resolver import (
+    load_weights,
+    load_weights_and_config,
+    load_weights_file,
+    resolve_weights,
+)
 from .safe_load import UnsafeCheckpointError, load_checkpoint_file
 from .trusted import resave_trusted_checkpoint
 from .zoo import ENCODER_WEIGHTS, random_frozen_message
 
 __all__ = [
     'ATOMIC_BACKEND', 'ENCODER_WEIGHTS', 'random_frozen_message',
-    'AtomicLocalBackend', 'ConversionSummary', 'LoadResult',
+    'AtomicLocalBackend', 'ConversionSummary', 'IncompleteCheckpointError',
+    'LoadResult', 'UnsupportedCheckpointError', 'load_weights_and_config',
     'UnknownLayoutError', 'UnsafeCheckpointError', 'da2zoe_to_hf',
     'depth_anything_config', 'write_hf_depth_anything',
     'hf_to_da2zoe', 'load_weights', 'load_weights_file', 'resolve_weights',

@@ -21,6 +21,10 @@ transformers_depth_anything  ``backbone.embeddings.*``, ``backbone.encoder.*``,
 transformers_dinov2       ``embeddings.*``, ``encoder.layer.*``,
                           ``layernorm.*`` (``Dinov2Model`` /
                           ``Dinov2Backbone``, optionally under ``dinov2.``)
+depth_anything_3          ``model.backbone.pretrained.*`` encoder,
+                          ``model.head.*`` DPT with sky branch (DA3Mono-Large,
+                          DA3Metric-Large; any-view DA3 models are refused,
+                          see :mod:`da2zoe.checkpoint.da3_layout`)
 dinov2_hub                DINOv2 encoder keys with no prefix
 da2zoe                    ``backbone.*`` / ``neck.*`` / ``head.*`` already
 ========================  =====================================================
@@ -40,6 +44,11 @@ from typing import Any
 
 from torch import Tensor
 
+from .da3_layout import (
+    MONO_MODEL_NAMES,
+    check_da3_complete,
+    refuse_unsupported_da3,
+)
 from .hf_layouts import hf_key_names, hf_to_da2zoe
 
 WRAPPER_KEYS = ('state_dict', 'model', 'module')
@@ -56,6 +65,9 @@ _ZOE = r'(conv2|seed_bin_regressor|seed_projector|projectors|attractors' \
 # Per layout, in detection order: every key the layout can hold. A layout
 # is detected only when it holds all keys of a checkpoint.
 LAYOUT_KEYS: dict[str, re.Pattern] = {
+    'depth_anything_3': re.compile(
+        rf'^model\.(backbone\.pretrained\.{_DINO}'
+        r'|head\.(projects|resize_layers|scratch)\.)'),
     'depth_anything_v1_metric': re.compile(
         rf'^(core\.core\.pretrained\.{_DINO}|core\.core\.depth_head\.'
         rf'|{_ZOE})'),
@@ -70,6 +82,7 @@ LAYOUT_KEYS: dict[str, re.Pattern] = {
 }
 # Keys one of which a checkpoint of the layout must have.
 LAYOUT_SIGNATURES: dict[str, re.Pattern] = {
+    'depth_anything_3': re.compile(r'^model\.backbone\.pretrained\.'),
     'depth_anything_v1_metric': re.compile(r'^core\.core\.pretrained\.'),
     'depth_anything_v2': re.compile(r'^pretrained\.'),
     'transformers_depth_anything': re.compile(
@@ -82,6 +95,8 @@ LAYOUT_SIGNATURES: dict[str, re.Pattern] = {
 # Per layout: (source prefix, da2zoe prefix) rules, first match wins; keys no
 # rule matches pass through unchanged.
 LAYOUT_RULES: dict[str, tuple[tuple[str, str], ...]] = {
+    'depth_anything_3': (('model.backbone.pretrained.', 'backbone.'),
+                         ('model.head.', 'head.')),
     'depth_anything_v2': (('pretrained.', 'backbone.'),
                           ('depth_head.', 'neck.')),
     'depth_anything_v1_metric': (
@@ -247,7 +262,8 @@ def detect_layout(keys: list[str]) -> str:
         keys (list[str]): Its keys.
 
     Returns:
-        str: ``'depth_anything_v1_metric'``, ``'depth_anything_v2'``,
+        str: ``'depth_anything_3'``, ``'depth_anything_v1_metric'``,
+        ``'depth_anything_v2'``,
         ``'transformers_depth_anything'``, ``'transformers_dinov2'``,
         ``'dinov2_hub'`` or ``'da2zoe'``.
 
@@ -274,7 +290,8 @@ def detect_layout(keys: list[str]) -> str:
 
 
 def convert_state_dict(
-    state_dict: Mapping[str, Any]
+    state_dict: Mapping[str, Any],
+    config: Mapping[str, Any] | None = None
 ) -> tuple[OrderedDict, str, ConversionSummary]:
     """Converts a checkpoint of any known layout to da2zoe key names.
 
@@ -283,14 +300,33 @@ def convert_state_dict(
     Args:
         state_dict (Mapping[str, Any]): What ``torch.load`` returned: a
             state dict, or a training / MMEngine checkpoint wrapping one.
+        config (Mapping[str, Any] | None): The ``config.json`` of the
+            snapshot folder the weights came from, if any (it names a
+            Depth Anything 3 model). Defaults to None.
 
     Returns:
         tuple[OrderedDict, str, ConversionSummary]: The renamed state dict,
         the layout name, and a summary of the mapping.
+
+    Raises:
+        UnknownLayoutError: If no layout explains every key, or the keys
+            contradict ``config``.
+        UnsupportedCheckpointError: For a Depth Anything 3 any-view or
+            nested model.
+        IncompleteCheckpointError: For a Depth Anything 3 mono checkpoint
+            missing keys (named).
     """
     unwrapped, wrappers = unwrap_state_dict(state_dict)
     stripped_sd, stripped, originals = strip_wrapper_prefixes(unwrapped)
+    refuse_unsupported_da3(stripped_sd, config)
     layout = detect_layout(list(stripped_sd))
+    name = (config or {}).get('model_name')
+    if name in MONO_MODEL_NAMES and layout != 'depth_anything_3':
+        raise UnknownLayoutError(
+            f'config.json names {name!r} but the weights have the '
+            f'{layout!r} layout, not Depth Anything 3\'s')
+    if layout == 'depth_anything_3':
+        check_da3_complete(list(stripped_sd), 'the checkpoint')
     summary = ConversionSummary(layout, wrappers, stripped)
     if layout in HF_LAYOUTS:
         return _convert_hf(stripped_sd, originals, layout, summary)

@@ -7,12 +7,16 @@ from typing import Any, NamedTuple
 from mmengine.logging import print_log
 from torch import nn
 
+from .da3_layout import IncompleteCheckpointError, UnsupportedCheckpointError
 from .layouts import (
     ConversionSummary,
     UnknownLayoutError,
     convert_state_dict,
 )
-from .resolver import load_weights
+from .resolver import load_weights_and_config
+
+LAYOUT_ERRORS = (UnknownLayoutError, UnsupportedCheckpointError,
+                 IncompleteCheckpointError)
 
 
 class LoadResult(NamedTuple):
@@ -67,6 +71,10 @@ def load_pretrained(model: nn.Module,
     Raises:
         UnsafeCheckpointError: If a checkpoint file is refused by
             :func:`~da2zoe.checkpoint.load_checkpoint_file`.
+        UnknownLayoutError: If no known layout explains every key.
+        UnsupportedCheckpointError: For a Depth Anything 3 any-view model.
+        IncompleteCheckpointError: For a Depth Anything 3 checkpoint that
+            lacks keys (named).
         ValueError: On a shape mismatch (naming the key and both shapes), if
             no checkpoint key matches the model, or if ``prefix_filter``
             selects nothing.
@@ -75,12 +83,13 @@ def load_pretrained(model: nn.Module,
     logger = 'current' if logger is None else logger
     source = (repr(os.fspath(checkpoint)) if isinstance(
         checkpoint, (str, os.PathLike)) else 'the given state dict')
+    config = None
     if isinstance(checkpoint, (str, os.PathLike)):
-        checkpoint = load_weights(checkpoint)
+        checkpoint, config = load_weights_and_config(checkpoint)
     try:
-        converted, layout, summary = convert_state_dict(checkpoint)
-    except UnknownLayoutError as err:
-        raise UnknownLayoutError(f'{source}: {err}') from None
+        converted, layout, summary = convert_state_dict(checkpoint, config)
+    except LAYOUT_ERRORS as err:
+        raise type(err)(f'{source}: {err}') from None
     if prefix_filter:
         state_dict = {
             key[len(prefix_filter):]: value

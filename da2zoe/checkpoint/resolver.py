@@ -12,10 +12,14 @@ Every place that takes a checkpoint (``model.pretrained``,
 - ``hf://<owner>/<repo>[/<file>]``: fetched with ``huggingface_hub`` into
   its cache (with ``HF_HUB_OFFLINE=1`` only the cache is read), then read
   as above.
+
+A snapshot's ``config.json`` travels with its weights
+(:func:`load_weights_and_config`): it names a Depth Anything 3 model.
 """
 import json
 import os
 import os.path as osp
+import re
 from typing import Any
 
 from huggingface_hub import hf_hub_download, snapshot_download
@@ -27,6 +31,10 @@ HF_SCHEME = 'hf://'
 # Preferred weight files of a snapshot folder, best first.
 SNAPSHOT_FILES = ('model.safetensors', 'model.safetensors.index.json',
                   'pytorch_model.bin', 'pytorch_model.bin.index.json')
+SNAPSHOT_CONFIG = 'config.json'
+# Weight files whose folder is a snapshot (shards included).
+_SNAPSHOT_WEIGHTS = re.compile(
+    r'^(model|pytorch_model)(-\d+-of-\d+)?\.(safetensors|bin)$')
 
 
 def _snapshot_files(folder: str) -> list[str]:
@@ -120,10 +128,43 @@ def load_weights_file(path: str, map_location: MapLocation = 'cpu') -> Any:
                          f'{type(err).__name__}: {err}') from err
 
 
-def load_weights(spec: str | os.PathLike,
-                 map_location: MapLocation = 'cpu',
-                 cache_dir: str | None = None) -> Any:
-    """Resolves a weights spec and reads it (shards merged).
+def snapshot_config(files: list[str]) -> dict | None:
+    """The ``config.json`` next to a snapshot's weight files, if any.
+
+    Args:
+        files (list[str]): What :func:`resolve_weights` returned.
+
+    Returns:
+        dict | None: The parsed config, or None when the files are not a
+        snapshot's (``model.safetensors``, ``pytorch_model.bin``, shards)
+        or no ``config.json`` lies next to them.
+
+    Raises:
+        ValueError: Naming the file, if ``config.json`` is not a JSON
+            object.
+    """
+    if not files or not _SNAPSHOT_WEIGHTS.match(osp.basename(files[0])):
+        return None
+    path = osp.join(osp.dirname(files[0]), SNAPSHOT_CONFIG)
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path, encoding='utf-8') as f:
+            config = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ValueError(f'Could not read the snapshot config {path!r}: '
+                         f'{type(err).__name__}: {err}') from err
+    if not isinstance(config, dict):
+        raise ValueError(f'The snapshot config {path!r} holds a '
+                         f'{type(config).__name__}, not a JSON object')
+    return config
+
+
+def load_weights_and_config(
+        spec: str | os.PathLike,
+        map_location: MapLocation = 'cpu',
+        cache_dir: str | None = None) -> tuple[Any, dict | None]:
+    """Like :func:`load_weights`, with the snapshot's ``config.json``.
 
     Args:
         spec (str | os.PathLike): See :func:`resolve_weights`.
@@ -132,12 +173,27 @@ def load_weights(spec: str | os.PathLike,
         cache_dir (str | None): See :func:`resolve_weights`.
 
     Returns:
-        Any: A state dict, or a checkpoint wrapping one.
+        tuple[Any, dict | None]: The weights and the config (see
+        :func:`snapshot_config`).
     """
     files = resolve_weights(spec, cache_dir)
+    config = snapshot_config(files)
     if len(files) == 1:
-        return load_weights_file(files[0], map_location)
+        return load_weights_file(files[0], map_location), config
     merged: dict = {}
     for path in files:
         merged.update(load_weights_file(path, map_location))
-    return merged
+    return merged, config
+
+
+def load_weights(spec: str | os.PathLike,
+                 map_location: MapLocation = 'cpu',
+                 cache_dir: str | None = None) -> Any:
+    """Resolves a weights spec and reads it (shards merged).
+
+    :func:`load_weights_and_config` without the config (same arguments).
+
+    Returns:
+        Any: A state dict, or a checkpoint wrapping one.
+    """
+    return load_weights_and_config(spec, map_location, cache_dir)[0]

@@ -36,7 +36,7 @@ def implied_feature_blocks(layout: str,
     depth = settings['num_layers']
     if layout == 'depth_anything_v1_metric':
         return tuple(range(depth - 4, depth))
-    if layout == 'depth_anything_v2':
+    if layout in ('depth_anything_v2', 'depth_anything_3'):
         for arch in DINOv2.arch_zoo.values():
             if (arch['num_layers'], arch['embed_dims']) == (
                     depth, settings['embed_dims']):
