@@ -61,6 +61,8 @@ class OnnxDepther:
     # around this class's _forward.
     predict = MetricDepther.predict
     predict_depth = MetricDepther.predict_depth
+    predict_depth_and_sky = MetricDepther.predict_depth_and_sky
+    _to_target = staticmethod(MetricDepther._to_target)
     _target_size = staticmethod(MetricDepther._target_size)
 
     def __init__(self,
@@ -114,6 +116,10 @@ class OnnxDepther:
         (B, 1, H, W) metres (raw, unclamped)."""
         images = np.ascontiguousarray(images, dtype=np.float32)
         return self.session.run(None, {INPUT_NAME: images})[0]
+
+    def _forward_outputs(self, inputs: torch.Tensor) -> dict:
+        """The graph's depth as the head's output dict (no sky branch)."""
+        return dict(metric_depth=self._forward(inputs))
 
     def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Normalised inputs (as the data preprocessor makes them) -> depth.

@@ -96,6 +96,7 @@ def _camera_rule(camera: Optional[dict]) -> Any:
         "each sample's own camera",
         canonical_focal=camera.get('canonical_focal'),
         default_focal=camera.get('default_focal'),
+        default_hfov=camera.get('default_hfov'),
         focal_rule=rule)
 
 

@@ -227,24 +227,36 @@ class CanonicalCamera:
         focal_rule (str): Which focal scales: ``'fx'`` or ``'mean_fx_fy'``
             (DA3Metric's ``(fx + fy) / 2``); see :func:`input_focal`.
             Defaults to ``'fx'``.
+        default_hfov (float, optional): Instead of ``default_focal``: a
+            horizontal field of view in degrees, turned into a focal on
+            each sample's own input width (``W / 2 / tan(hfov / 2)``), so
+            the default follows the input size (``--process-res``).
+            Defaults to None.
     """
 
     def __init__(self,
                  canonical_focal: float,
                  default_focal: Optional[float] = None,
-                 focal_rule: str = 'fx') -> None:
+                 focal_rule: str = 'fx',
+                 default_hfov: Optional[float] = None) -> None:
         if not canonical_focal > 0:
             raise ValueError(f'model.camera.canonical_focal='
                              f'{canonical_focal}: must be > 0')
         if default_focal is not None and not default_focal > 0:
             raise ValueError(f'model.camera.default_focal={default_focal}: '
                              'must be > 0 or None')
+        if default_hfov is not None and (default_focal is not None
+                                         or not 0 < default_hfov < 180):
+            raise ValueError(f'model.camera.default_hfov={default_hfov}: '
+                             'must be in (0, 180) degrees, and not given '
+                             'with default_focal')
         if focal_rule not in FOCAL_RULES:
             raise ValueError(f'model.camera.focal_rule={focal_rule!r}: '
                              f'expected one of {FOCAL_RULES}')
         self.canonical_focal = float(canonical_focal)
         self.default_focal = default_focal
         self.focal_rule = focal_rule
+        self.default_hfov = default_hfov
         self.num_defaulted = 0
 
     def focal_of(self, sample) -> float:
@@ -267,19 +279,30 @@ class CanonicalCamera:
         if focal is not None:
             return focal
         name = sample.metainfo.get('img_path') or '<in-memory image>'
-        if self.default_focal is None:
+        if self.default_focal is None and self.default_hfov is None:
             raise ValueError(
                 f'{name}: no focal length (intrinsics) for the canonical '
                 'camera; give the dataset intrinsics, pass intrinsics= / '
-                '--intrinsics / --hfov, or set model.camera.default_focal')
+                '--intrinsics / --hfov, or set model.camera.default_focal '
+                '(or default_hfov)')
+        if self.default_hfov is not None:
+            width = (sample.metainfo.get('img_shape') or (0, 0))[1]
+            if not width:
+                raise ValueError(f'{name}: no img_shape for '
+                                 'model.camera.default_hfov')
+            focal = 0.5 * width / math.tan(math.radians(self.default_hfov) / 2)
+            how = (f'model.camera.default_hfov={self.default_hfov} deg: '
+                   f'{focal:.1f} input pixels at width {width}')
+        else:
+            focal = float(self.default_focal)
+            how = f'model.camera.default_focal={focal} input pixels'
         if self.num_defaulted == 0:
             print_log(
-                f'{name}: no focal length; the canonical camera uses '
-                f'model.camera.default_focal={self.default_focal} input '
-                'pixels (logged once; see CanonicalCamera.num_defaulted)',
+                f'{name}: no focal length; the canonical camera uses {how} '
+                '(logged once; see CanonicalCamera.num_defaulted)',
                 logger='current', level=logging.WARNING)
         self.num_defaulted += 1
-        return float(self.default_focal)
+        return focal
 
     def metric_scale(self, samples: Optional[Sequence], batch: int,
                      like: torch.Tensor) -> torch.Tensor:
@@ -320,4 +343,5 @@ class CanonicalCamera:
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(canonical_focal='
                 f'{self.canonical_focal}, default_focal={self.default_focal}, '
-                f'focal_rule={self.focal_rule!r})')
+                f'focal_rule={self.focal_rule!r}, '
+                f'default_hfov={self.default_hfov})')

@@ -17,6 +17,9 @@ class DepthDataSample(BaseDataElement):
     - ``pairs``: (N, 4) int64 ``(row1, col1, row2, col2)`` in the current
       image's pixel grid, ``point1`` being the closer point (DA-2K).
     - ``pred_depth``: (1, H, W) float32 metres, predicted.
+    - ``pred_sky``: (1, H, W) float32 sky score (>= 0; sky from the head's
+      ``sky_threshold``, 0.3), from heads with a sky branch (Depth Anything
+      3) when the depther's ``test_cfg.sky`` is set.
 
     Meta fields used across the project (set by ``PackDepthInputs``):
     ``img_path``, ``depth_path``, ``ori_shape``, ``img_shape``, ``pad_shape``,
@@ -42,4 +45,5 @@ class DepthDataSample(BaseDataElement):
     gt_mask = _tensor_field('gt_mask', 'Valid-pixel mask (1, H, W) bool.')
     pairs = _tensor_field('pairs', 'Ordinal pairs (N, 4), point1 closer.')
     pred_depth = _tensor_field('pred_depth', 'Predicted depth (1, H, W) m.')
+    pred_sky = _tensor_field('pred_sky', 'Predicted sky score (1, H, W).')
     del _tensor_field

@@ -51,7 +51,9 @@ class MetricDepther(BaseModel):
         data_preprocessor (dict, optional): Defaults to
             ``DepthDataPreprocessor``.
         test_cfg (dict, optional): ``flip`` (bool) enables horizontal-flip
-            test-time augmentation (mean of pred(x) and flip(pred(flip(x)))).
+            test-time augmentation (mean of pred(x) and flip(pred(flip(x))));
+            ``sky`` (bool) stores the head's sky score as ``pred_sky``
+            (heads with a sky branch, e.g. ``DA3DPTHead``).
         pretrained (str, optional): A checkpoint loaded into the whole model
             by ``init_weights`` after the parts initialise themselves. Any
             supported layout (DA-V2, DINOv2 hub, DA-V1 metric, training or
@@ -161,13 +163,16 @@ class MetricDepther(BaseModel):
         features = self.backbone(inputs)
         return features if self.neck is None else self.neck(features)
 
+    def _forward_outputs(self, inputs: torch.Tensor) -> dict:
+        """Returns the head's output dict (``metric_depth``, ...)."""
+        neck_out = self.extract_feat(inputs)
+        return self.head(neck_out, input_shape=tuple(inputs.shape[-2:]))
+
     def _forward(self,
                  inputs: torch.Tensor,
                  data_samples: Optional[list] = None) -> torch.Tensor:
         """Returns the head's metric depth (B, 1, H, W) for a batch."""
-        neck_out = self.extract_feat(inputs)
-        out = self.head(neck_out, input_shape=tuple(inputs.shape[-2:]))
-        return out['metric_depth']
+        return self._forward_outputs(inputs)['metric_depth']
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -237,13 +242,30 @@ class MetricDepther(BaseModel):
             data_samples (list[DepthDataSample], optional): Their cameras,
                 for a model with a canonical camera.
         """
-        depth = self._forward(inputs)
+        return self.predict_depth_and_sky(inputs, data_samples)[0]
+
+    @torch.no_grad()
+    def predict_depth_and_sky(self,
+                              inputs: torch.Tensor,
+                              data_samples: Optional[list] = None) -> tuple:
+        """Metric depth and the head's sky score (None without one), both
+        (B, 1, H, W), flip-averaged like the depth.
+
+        Args:
+            inputs (torch.Tensor): Batch (B, 3, H, W).
+            data_samples (list[DepthDataSample], optional): Their cameras,
+                for a model with a canonical camera.
+        """
+        out = self._forward_outputs(inputs)
+        depth, sky = out['metric_depth'], out.get('sky')
         if self.test_cfg.get('flip', False):
-            flipped = self._forward(inputs.flip(-1)).flip(-1)
-            depth = 0.5 * (depth + flipped)
+            flipped = self._forward_outputs(inputs.flip(-1))
+            depth = 0.5 * (depth + flipped['metric_depth'].flip(-1))
+            if sky is not None:
+                sky = 0.5 * (sky + flipped['sky'].flip(-1))
         if self.camera is not None:
             depth = self.camera.to_metric(depth, data_samples)
-        return depth
+        return depth, sky
 
     def predict(self,
                 inputs: torch.Tensor,
@@ -263,21 +285,35 @@ class MetricDepther(BaseModel):
         Returns:
             list[DepthDataSample]: The samples with ``pred_depth`` (1, h, w).
         """
-        depth = self.predict_depth(inputs, data_samples)
+        if self.test_cfg.get('sky', False):
+            depth, sky = self.predict_depth_and_sky(inputs, data_samples)
+        else:
+            depth, sky = self.predict_depth(inputs, data_samples), None
         if data_samples is None:
             data_samples = [DepthDataSample() for _ in range(len(depth))]
-        for pred, sample in zip(depth, data_samples):
-            h, w = sample.metainfo.get('img_shape', pred.shape[-2:])
-            pred = pred[:, :h, :w]
-            if pred.dtype != torch.float64:  # float64 stays (parity tests)
-                pred = pred.float()
+        for index, sample in enumerate(data_samples):
+            h, w = sample.metainfo.get('img_shape', depth.shape[-2:])
             target = self._target_size(sample, (h, w))
-            if tuple(pred.shape[-2:]) != target:
-                pred = F.interpolate(
-                    pred[None], size=target, mode='bilinear',
-                    align_corners=True)[0]
+            pred = self._to_target(depth[index], (h, w), target)
             sample.pred_depth = pred.clamp(self.min_depth, self.max_depth)
+            if sky is not None:
+                sample.pred_sky = self._to_target(sky[index], (h, w), target)
         return data_samples
+
+    @staticmethod
+    def _to_target(pred: torch.Tensor, shape: tuple,
+                   target: tuple) -> torch.Tensor:
+        """Crops a (1, H, W) map to the un-padded ``shape`` and resizes it
+        bilinearly (align_corners=True, the ZoeDepth protocol) to
+        ``target``."""
+        pred = pred[:, :shape[0], :shape[1]]
+        if pred.dtype != torch.float64:  # float64 stays (parity tests)
+            pred = pred.float()
+        if tuple(pred.shape[-2:]) != target:
+            pred = F.interpolate(
+                pred[None], size=target, mode='bilinear',
+                align_corners=True)[0]
+        return pred
 
     @staticmethod
     def _target_size(sample: DepthDataSample, default: tuple) -> tuple:
