@@ -83,8 +83,12 @@ def test_config_init_cfg_and_encoder_init_cfg(released, tmp_path):
         backbone=TINY_DA3_BACKBONE, neck=None, head=TINY_DA3_HEAD,
         init_cfg=dict(type='Pretrained', checkpoint=folder))
     model.init_weights()
+    by_flag = MetricDepther(backbone=TINY_DA3_BACKBONE, neck=None,
+                            head=TINY_DA3_HEAD, pretrained=folder)
+    by_flag.init_weights()  # --pretrained-checkpoint writes model.pretrained
     for key, value in convert_state_dict(released)[0].items():
         assert torch.equal(model.state_dict()[key], value), key
+        assert torch.equal(by_flag.state_dict()[key], value), key
     encoder = DINOv2(**{k: v for k, v in TINY_DA3_BACKBONE.items()
                         if k != 'type'},
                      init_cfg=dict(type='Pretrained', checkpoint=folder))
