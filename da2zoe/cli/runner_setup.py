@@ -176,19 +176,28 @@ def _describe_model(cfg: Config) -> list:
                  ')')
     neck = model.get('neck')
     necks = neck if isinstance(neck, list) else [neck]
-    lines.append('neck: ' + ' -> '.join(str(n.get('type')) for n in necks))
+    lines.append('neck: ' + (' -> '.join(str(n.get('type')) for n in necks)
+                             if neck else "none (the head reads the "
+                             "encoder's levels)"))
     head = model.get('head', {})
-    lines.append(
-        f'head: {head.get("type")} n_bins={head.get("n_bins")} '
-        f'bins={head.get("bin_centers_type")} '
-        f'range={head.get("min_depth")}..{head.get("max_depth")} m '
-        f'attractors={head.get("n_attractors")} '
-        f'{head.get("attractor_type")}/{head.get("attractor_kind")}')
+    if 'n_bins' in head:
+        lines.append(
+            f'head: {head.get("type")} n_bins={head.get("n_bins")} '
+            f'bins={head.get("bin_centers_type")} '
+            f'range={head.get("min_depth")}..{head.get("max_depth")} m '
+            f'attractors={head.get("n_attractors")} '
+            f'{head.get("attractor_type")}/{head.get("attractor_kind")}')
+    else:
+        lines.append(f'head: {head.get("type")}')
+    if model.get('camera'):
+        lines.append(f'camera: {model.camera}')
     losses = ', '.join(f'{loss.get("type")} x{loss.get("loss_weight", 1.0)}'
                        for loss in model.get('losses', []))
     lines.append(f'losses: {losses}')
     if model.get('pretrained'):
         lines.append(f'pretrained: {model.pretrained}')
+    if model.get('init_cfg'):
+        lines.append(f'init_cfg: {model.init_cfg}')
     return lines
 
 
