@@ -92,14 +92,20 @@ def build_app(demo: DepthDemo,
                 input_size = gr.Slider(
                     minimum=min(10 * PATCH_SIZE, size),
                     maximum=max(73 * PATCH_SIZE, size), step=PATCH_SIZE,
-                    value=size, label='Input size (short side, multiple of '
-                    f'{PATCH_SIZE})', elem_id='input-size')
+                    value=size, label=(
+                        'Input size (longest side, process_res)'
+                        if demo.takes_process_res else
+                        f'Input size (short side, multiple of {PATCH_SIZE})'),
+                    elem_id='input-size')
                 max_depth = gr.Number(
                     value=0, minimum=0, label='Max depth of the colour scale '
                     '(m, 0 = automatic)', elem_id='max-depth')
             with gr.Row():
-                mode = gr.Radio([FOV_MODE, PINHOLE_MODE], value=FOV_MODE,
-                                label='Camera for the 3-D view and .ply')
+                mode = gr.Radio(
+                    [FOV_MODE, PINHOLE_MODE], value=FOV_MODE,
+                    label=('Camera (scales the metric depth, 3-D view, .ply)'
+                           if demo.camera_scaled else
+                           'Camera for the 3-D view and .ply'))
                 hfov = gr.Slider(minimum=20, maximum=150, step=0.5, value=63,
                                  label='Horizontal field of view (degrees)')
                 fx, fy, cx, cy = (gr.Number(value=0, label=f'{name} (px)')
@@ -130,7 +136,8 @@ def build_app(demo: DepthDemo,
                 path, name = upload_path(upload, demo.out_root)
                 rgb = demo.read(path, int(size_value), name)
                 prediction = demo.predict(rgb, name, int(size_value),
-                                          flip_value, bf16_value)
+                                          flip_value, bf16_value,
+                                          _view(*view_values))
             except (UploadError, ValueError) as err:
                 raise gr.Error(str(err), duration=None) from None
             return (prediction,
@@ -147,9 +154,15 @@ def build_app(demo: DepthDemo,
             # bare "Error" on a non-image; the demo reads it and says why.
             trigger(estimate, predict_inputs, [state, *shown],
                     concurrency_id='model', preprocess=False)
-        for control in view_inputs:
-            control.change(redraw, [state, *view_inputs], shown,
-                           concurrency_id='model')
+        # A canonical-camera model's depth depends on the camera: its camera
+        # controls predict again; the colour scale only redraws.
+        for index, control in enumerate(view_inputs):
+            if demo.camera_scaled and index > 0:  # all but max_depth
+                control.change(estimate, predict_inputs, [state, *shown],
+                               concurrency_id='model', preprocess=False)
+            else:
+                control.change(redraw, [state, *view_inputs], shown,
+                               concurrency_id='model')
     return blocks
 
 

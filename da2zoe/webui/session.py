@@ -28,6 +28,7 @@ from da2zoe.apis.pointcloud import Intrinsics, intrinsics_from_hfov
 from da2zoe.structures.patch_grid import (
     check_multiple_of_14,
     keep_aspect_size,
+    longest_side_sizes,
 )
 from da2zoe.visualization import depth_range
 from da2zoe.visualization.colorize import valid_depth_mask
@@ -47,7 +48,8 @@ class Prediction:
         rgb (np.ndarray): HxWx3 uint8 RGB input.
         depth (np.ndarray): HxW float32 metres at the input's size.
         seconds (float): Wall time of :func:`da2zoe.apis.inference`.
-        input_size (int): The short-side bound used (multiple of 14).
+        input_size (int): The short-side bound used (multiple of 14), or
+            the longest side for a Depth Anything 3 config.
         network_size (tuple[int, int]): ``(height, width)`` the network saw.
         dtype (str): ``'bfloat16'`` or ``'float32'``.
         flip (bool): Whether flip TTA was on.
@@ -109,11 +111,29 @@ class Rendered:
     vmax: float
 
 
+def takes_process_res(model: nn.Module) -> bool:
+    """Whether the model's test pipeline resizes as Depth Anything 3 does
+    (``LongestSideResize``: the size is the longest side, any int)."""
+    return any(t.get('type') == 'LongestSideResize'
+               for t in config_test_pipeline(getattr(model, 'cfg', None)))
+
+
+def network_size(model: nn.Module, shape: tuple, size: int) -> tuple:
+    """(h, w) of the network input for an image of ``shape`` at ``size``."""
+    if takes_process_res(model):
+        return longest_side_sizes(shape, int(size))[1]
+    return keep_aspect_size(shape, int(size))
+
+
 def config_input_size(model: nn.Module) -> int:
-    """The short-side bound ``inference()`` uses by default for ``model``:
-    the config's ``infer_size``, else its test pipeline's
+    """The size ``inference()`` uses by default for ``model``: a Depth
+    Anything 3 pipeline's ``process_res`` (longest side); else the short-side
+    bound: the config's ``infer_size``, else its test pipeline's
     ``KeepAspectResize`` bound, else DA-V2's 518."""
     cfg = getattr(model, 'cfg', None)
+    for transform in config_test_pipeline(cfg):
+        if transform.get('type') == 'LongestSideResize':
+            return int(transform.get('process_res', 504))
     if cfg is not None and cfg.get('infer_size'):
         return int(cfg.get('infer_size'))
     for transform in config_test_pipeline(cfg):
@@ -161,6 +181,10 @@ class DepthDemo:
         self.model = model
         self.device = str(next(model.parameters()).device)
         self.default_input_size = config_input_size(model)
+        self.takes_process_res = takes_process_res(model)
+        # A canonical-camera model (DA3Metric) scales its depth by the
+        # focal: the page's camera then drives the prediction too.
+        self.camera_scaled = getattr(model, 'camera', None) is not None
         self.out_root = out_root or tempfile.mkdtemp(prefix='da2zoe_webui_')
         os.makedirs(self.out_root, exist_ok=True)
         self.limits = limits or UploadLimits()
@@ -173,47 +197,66 @@ class DepthDemo:
              name: Optional[str] = None) -> np.ndarray:
         """Reads an upload (see :func:`read_upload`); raises
         :class:`UploadError` with the reason, naming ``name``."""
-        return read_upload(path, int(input_size), self.limits, name)
+        return read_upload(
+            path, int(input_size), self.limits, name,
+            lambda shape, size: network_size(self.model, shape, size))
 
     def predict(self,
                 rgb: np.ndarray,
                 name: Optional[str] = None,
                 input_size: Optional[int] = None,
                 flip: bool = False,
-                bf16: bool = False) -> Prediction:
+                bf16: bool = False,
+                view: Optional['View'] = None) -> Prediction:
         """Metric depth of one RGB image, timed.
 
         Args:
             rgb (np.ndarray): HxWx3 uint8 RGB.
             name (str, optional): The file's name (download names).
-            input_size (int, optional): Short-side bound, a multiple of 14.
+            input_size (int, optional): Short-side bound, a multiple of 14
+                (a Depth Anything 3 config: the longest side, any int).
                 Defaults to the config's (:func:`config_input_size`).
             flip (bool): Horizontal-flip TTA. Defaults to False.
             bf16 (bool): bf16 autocast; refused (float32, with a note) on
                 a CPU without native bf16. Defaults to False.
+            view (View, optional): The page's camera; a canonical-camera
+                model's depth is scaled by its focal. Defaults to None (the
+                config's logged default focal).
 
         Returns:
             Prediction: The depth and how it was made.
         """
         size = int(input_size or self.default_input_size)
-        check_multiple_of_14(size, 'input size')
+        if self.takes_process_res:
+            sizes = dict(process_res=size)
+        else:
+            check_multiple_of_14(size, 'input size')
+            sizes = dict(input_size=size)
+        camera = None
+        if self.camera_scaled and view is not None:
+            camera = self.intrinsics_of(rgb.shape[:2], view)
         use_bf16 = bool(bf16) and self.native_bf16
         note = self.bf16_message if bf16 and not use_bf16 else None
         start = time.perf_counter()
-        depth = inference(self.model, rgb, input_size=size, rgb=True,
-                          flip=bool(flip),
-                          dtype=torch.bfloat16 if use_bf16 else None)
+        depth = inference(self.model, rgb, rgb=True, flip=bool(flip),
+                          dtype=torch.bfloat16 if use_bf16 else None,
+                          intrinsics=camera, **sizes)
         seconds = time.perf_counter() - start
         return Prediction(
             name=_stem(name), rgb=rgb, depth=depth, seconds=seconds,
-            input_size=size, network_size=keep_aspect_size(rgb.shape[:2],
-                                                           size),
+            input_size=size,
+            network_size=network_size(self.model, rgb.shape[:2], size),
             dtype='bfloat16' if use_bf16 else 'float32', flip=bool(flip),
             note=note)
 
     def intrinsics(self, prediction: Prediction, view: View) -> Intrinsics:
         """The pinhole of the uploaded image from ``view``."""
-        height, width = prediction.depth.shape
+        return self.intrinsics_of(prediction.depth.shape, view)
+
+    @staticmethod
+    def intrinsics_of(shape: tuple, view: View) -> Intrinsics:
+        """The pinhole of an image of ``shape`` (H, W) from ``view``."""
+        height, width = shape
         if view.pinhole is not None:
             fx, fy, cx, cy = (float(v) for v in view.pinhole)
             if not (fx > 0 and fy > 0):

@@ -4,7 +4,7 @@ import binascii
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import PIL.Image
@@ -56,7 +56,8 @@ def _image_size(path: str, name: str) -> Tuple[int, int]:
 
 
 def check_size(height: int, width: int, name: str, input_size: int,
-               limits: UploadLimits) -> None:
+               limits: UploadLimits,
+               network_size: Optional[Callable] = None) -> None:
     """Refuses images too small or too large for the demo.
 
     Args:
@@ -65,6 +66,9 @@ def check_size(height: int, width: int, name: str, input_size: int,
         name (str): The file's name, for the message.
         input_size (int): The network's short-side bound (multiple of 14).
         limits (UploadLimits): The bounds.
+        network_size (Callable, optional): ``(shape, input_size) ->
+            (h, w)`` of the network input; defaults to DA-V2's
+            keep-aspect rule (Depth Anything 3 configs pass theirs).
 
     Raises:
         UploadError: Naming the file, its size and the bound it breaks.
@@ -76,7 +80,11 @@ def check_size(height: int, width: int, name: str, input_size: int,
         raise UploadError(
             f'{name} is {width}x{height} pixels ({height * width / 1e6:.1f} '
             f'MP): too large, at most {limits.max_pixels / 1e6:.0f} MP')
-    net_h, net_w = keep_aspect_size((height, width), input_size)
+    try:
+        net_h, net_w = (network_size or keep_aspect_size)((height, width),
+                                                          input_size)
+    except ValueError as err:  # e.g. a strip too thin for DA3's rule
+        raise UploadError(f'{name}: {err}') from None
     if net_h * net_w > limits.max_input_pixels:
         raise UploadError(
             f'{name} ({width}x{height}) would be resized to {net_w}x{net_h} '
@@ -88,7 +96,8 @@ def check_size(height: int, width: int, name: str, input_size: int,
 def read_upload(path: str,
                 input_size: int,
                 limits: Optional[UploadLimits] = None,
-                name: Optional[str] = None) -> np.ndarray:
+                name: Optional[str] = None,
+                network_size: Optional[Callable] = None) -> np.ndarray:
     """Decodes an upload as HxWx3 uint8 RGB, upright per its EXIF tag.
 
     The size is checked from the header first, so an oversized image is
@@ -101,6 +110,8 @@ def read_upload(path: str,
         limits (UploadLimits, optional): Defaults to ``UploadLimits()``.
         name (str, optional): The name the user gave the file (messages);
             defaults to the file's base name.
+        network_size (Callable, optional): The network's size rule (see
+            :func:`check_size`).
 
     Returns:
         np.ndarray: HxWx3 uint8 RGB.
@@ -114,7 +125,7 @@ def read_upload(path: str,
     if not os.path.isfile(path):
         raise UploadError(f'{name}: the uploaded file is missing')
     height, width = _image_size(path, name)
-    check_size(height, width, name, input_size, limits)
+    check_size(height, width, name, input_size, limits, network_size)
     try:
         with PIL.Image.open(path) as image:
             image = PIL.ImageOps.exif_transpose(image)
