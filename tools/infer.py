@@ -40,7 +40,12 @@ from da2zoe.analysis.cpu import choose_bf16
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.apis import inference, init_model
 from da2zoe.apis.align import align_to_sparse, load_sparse
-from da2zoe.apis.depth_outputs import OUTPUT_KINDS, ColorStyle, save_outputs
+from da2zoe.apis.depth_outputs import (
+    OUTPUT_KINDS,
+    ColorStyle,
+    save_outputs,
+    save_sky_mask,
+)
 from da2zoe.apis.pointcloud import intrinsics_from_hfov
 from da2zoe.apis.sources import (
     Frame,
@@ -81,6 +86,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--process-res', type=int,
         help='longest side of the network input for a Depth Anything 3 '
         "config (default: its test pipeline's LongestSideResize, 504)")
+    parser.add_argument(
+        '--sky', action='store_true',
+        help="also write <name>_sky.png (255 = sky) from the head's sky "
+        'branch (Depth Anything 3 configs)')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument(
         '--flip', action='store_true', help='horizontal-flip TTA')
@@ -151,6 +160,11 @@ class Runner:
         self.args = args
         self.model = init_model(args.config, args.checkpoint, args.device,
                                 args.cfg_options)
+        self.sky_threshold = getattr(getattr(self.model, 'head', None),
+                                     'sky_threshold', None)
+        if args.sky and self.sky_threshold is None:
+            raise ValueError(f'--sky: {args.config} has no sky branch (a '
+                             'Depth Anything 3 head has one)')
         self.style = ColorStyle(args.vmin, args.vmax, args.cmap,
                                 not args.no_colorbar, args.side_by_side)
         self.used_names = set()
@@ -208,6 +222,7 @@ class Runner:
                 self.model, [frame.image for frame in frames],
                 input_size=args.input_size,
                 process_res=args.process_res,
+                return_sky=args.sky,
                 flip=True if args.flip else None,
                 dtype=torch.bfloat16 if args.bf16 else None,
                 batch_size=args.batch_size,
@@ -217,6 +232,7 @@ class Runner:
                 self.fail(frame, f'inference failed: {err}')
             return
         for frame, depth in zip(frames, depths):
+            depth, sky = depth if args.sky else (depth, None)
             rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
             try:
                 depth = self._align(frame, depth)
@@ -224,10 +240,13 @@ class Runner:
                 self.fail(frame, f'--align-sparse: {err}')
                 continue
             try:
+                name = self._unique(frame.name)
                 save_outputs(
-                    args.out_dir, self._unique(frame.name), depth, rgb,
+                    args.out_dir, name, depth, rgb,
                     args.save, self._intrinsics(*depth.shape),
                     ply_binary=args.ply_format == 'binary', style=self.style)
+                if sky is not None:
+                    save_sky_mask(args.out_dir, name, sky, self.sky_threshold)
                 self.done += 1
             except OSError as err:
                 self.fail(frame, f'could not write outputs: {err}')
@@ -248,7 +267,11 @@ def main(argv=None) -> int:
     if not sources:
         print(f'No images or videos found in {args.input!r}', file=sys.stderr)
         return 1
-    runner = Runner(args)
+    try:
+        runner = Runner(args)
+    except ValueError as err:  # e.g. --sky without a sky branch
+        print(err, file=sys.stderr)
+        return 2
     start = time.perf_counter()
     batch: List[Frame] = []
     with tqdm(total=count_frames(sources), unit='img') as progress:

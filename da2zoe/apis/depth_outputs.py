@@ -116,3 +116,23 @@ def save_outputs(out_dir: str,
             raise ValueError(f'unknown output kind {kind!r}')
         written.append(path)
     return written
+
+
+def save_sky_mask(out_dir: str, name: str, sky: np.ndarray,
+                  threshold: float = 0.3) -> str:
+    """Writes ``<out_dir>/<name>_sky.png``: 255 where the sky score is at
+    least ``threshold`` (Depth Anything 3's rule), else 0.
+
+    Args:
+        out_dir (str): Output folder (created).
+        name (str): Output stem.
+        sky (np.ndarray): HxW sky score (``inference(return_sky=True)``).
+        threshold (float): Sky from this score. Defaults to 0.3.
+
+    Returns:
+        str: The file written.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    path = osp.join(out_dir, name + '_sky.png')
+    _imwrite(path, np.where(sky >= threshold, 255, 0).astype(np.uint8))
+    return path

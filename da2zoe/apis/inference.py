@@ -59,18 +59,19 @@ def init_model(config: Union[str, os.PathLike, Config],
 
 
 @contextmanager
-def _flip_tta(model: nn.Module, flip: Optional[bool]) -> Iterator[None]:
-    """Temporarily sets ``model.test_cfg['flip']`` (None leaves it)."""
-    if flip is None:
+def _test_option(model: nn.Module, key: str,
+                 value: Optional[bool]) -> Iterator[None]:
+    """Temporarily sets ``model.test_cfg[key]`` (None leaves it)."""
+    if value is None:
         yield
         return
     test_cfg = model.test_cfg
-    previous = test_cfg.get('flip', False)
-    test_cfg['flip'] = bool(flip)
+    previous = test_cfg.get(key, False)
+    test_cfg[key] = bool(value)
     try:
         yield
     finally:
-        test_cfg['flip'] = previous
+        test_cfg[key] = previous
 
 
 def _group_by_size(sizes: Sequence[Tuple[int, int]],
@@ -101,8 +102,8 @@ def inference(model: nn.Module,
               batch_size: int = 4,
               intrinsics: Optional[Union[CameraLike, Sequence[CameraLike]]]
               = None,
-              process_res: Optional[int] = None
-              ) -> Union[np.ndarray, List[np.ndarray]]:
+              process_res: Optional[int] = None,
+              return_sky: bool = False) -> Union[np.ndarray, list]:
     """Predicts metric depth for one image or a list of images.
 
     Each image goes through the config's test pipeline without its ground
@@ -139,10 +140,15 @@ def inference(model: nn.Module,
         process_res (int, optional): Longest side of the network input for
             a Depth Anything 3 config (its ``LongestSideResize``). Defaults
             to None (the pipeline's own, 504).
+        return_sky (bool): Also return the head's sky score (float32 HxW at
+            the image's size, >= 0; sky where >= the head's
+            ``sky_threshold``, 0.3) for heads with a sky branch (Depth
+            Anything 3), else None. Defaults to False.
 
     Returns:
-        np.ndarray | list[np.ndarray]: float32 HxW depth in metres at each
-        image's original size; a list when ``images`` is a list or tuple.
+        np.ndarray | list: float32 HxW depth in metres at each image's
+        original size (a ``(depth, sky)`` pair with ``return_sky``); a
+        list when ``images`` is a list or tuple.
 
     Raises:
         ImageReadError: If a path cannot be read (the path is named).
@@ -157,8 +163,9 @@ def inference(model: nn.Module,
     sizes = [tuple(item['inputs'].shape[-2:]) for item in packed]
     device = getattr(model, 'device', None) or next(
         model.parameters()).device
-    outputs: List[Optional[np.ndarray]] = [None] * len(images)
-    with _flip_tta(model, flip):
+    outputs: list = [None] * len(images)
+    with _test_option(model, 'flip', flip), _test_option(
+            model, 'sky', True if return_sky else None):
         for indices in _group_by_size(sizes, max(1, int(batch_size))):
             batch = dict(
                 inputs=[packed[i]['inputs'] for i in indices],
@@ -167,6 +174,10 @@ def inference(model: nn.Module,
                 samples = model.test_step(batch)
             for i, sample in zip(indices, samples):
                 outputs[i] = sample.pred_depth[0].float().cpu().numpy()
+                if return_sky:
+                    sky = sample.get('pred_sky')
+                    outputs[i] = (outputs[i], None if sky is None else
+                                  sky[0].float().cpu().numpy())
     return outputs[0] if single else outputs
 
 

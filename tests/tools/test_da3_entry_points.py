@@ -15,6 +15,7 @@ import pytest
 
 from da2zoe.apis import inference, init_model
 from da2zoe.testing.da3_snapshot import write_tiny_da3_snapshot
+from tiny_depther import write_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
 DA3 = REPO / 'configs' / 'da3'
@@ -113,6 +114,21 @@ def test_api_and_infer_tool_give_the_same_depth(released):
                       *map(str, camera)]) == 0
     np.testing.assert_allclose(np.load(out / 'room_depth.npy'), depth,
                                rtol=1e-6)
+
+    # The sky branch: API score, tools/infer.py --sky mask (255 = sky).
+    same, sky = inference(model, image, intrinsics=camera, process_res=140,
+                          return_sky=True)
+    np.testing.assert_array_equal(same, depth)
+    assert sky.shape == depth.shape and (sky >= 0).all()
+    assert tool.main([config, snapshot, str(root / 'room.png'),
+                      '--out-dir', str(out), '--save', 'npy', '--sky',
+                      '--process-res', '140', '--intrinsics',
+                      *map(str, camera)]) == 0
+    mask = cv2.imread(str(out / 'room_sky.png'), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(mask, np.where(sky >= 0.3, 255, 0))
+    zoe_config, zoe_weights = write_tiny_model(str(root))
+    assert tool.main([zoe_config, zoe_weights, str(root / 'room.png'),
+                      '--out-dir', str(out), '--sky']) == 2
 
 
 def test_a_thin_strip_is_refused_before_the_network(released):
