@@ -6,7 +6,9 @@
 # It is a start for fine-tuning or for relative depth; for metres use
 # da3metric-large.py (same network, canonical camera) or fine-tune one
 # (da3metric-large_nyu.py, da3-encoder_zoedepth_nyu.py). tools/test.py
-# scores its raw, unaligned output: not a metric number.
+# scores it as a relative model: each prediction is first fitted to its
+# ground truth by least squares (scale and shift in depth, on the scored
+# pixels); those are relative-depth numbers, not metric ones.
 _base_ = [
     '../_base_/models/da3.py', '../_base_/datasets/nyu.py',
     '../_base_/schedules/poly_warmup_20e.py', '../_base_/default_runtime.py'
@@ -20,3 +22,5 @@ test_pipeline = [
 ]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+val_evaluator = dict(type='DepthMetric', align='least_squares')
+test_evaluator = val_evaluator

@@ -24,6 +24,7 @@ from da2zoe.cli.runner_setup import (
 )
 from da2zoe.cli.seed_flags import add_dataset_arguments, dataset_paths
 from da2zoe.datasets.seed_datasets import build_seed_datasets, seed_evaluators
+from da2zoe.evaluation.alignment import ALIGNMENTS
 from da2zoe.evaluation.protocol import protocol_record, protocol_summary
 from da2zoe.evaluation.table import format_table
 from da2zoe.models.depthers.feature_blocks import check_feature_blocks
@@ -54,6 +55,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--process-res', type=int,
         help='Depth Anything 3 configs: longest side of the network input '
         "(sets every LongestSideResize; default the config's, 504)")
+    parser.add_argument(
+        '--align', choices=[a for a in ALIGNMENTS if a],
+        help='relative models only: fit each prediction to its GT first '
+        '(median scale, or least-squares scale and shift); default: the '
+        "config's DepthMetric align (none for metric models)")
     parser.add_argument('--batch-size', type=int)
     parser.add_argument('--num-workers', type=int)
     parser.add_argument(
@@ -74,6 +80,29 @@ def _test_datasets(cfg: Config, args: argparse.Namespace) -> None:
         ratios=None,
         test_mode=True)
     cfg.test_evaluator = seed_evaluators(args.datasets)
+
+
+def _depth_metrics(evaluator) -> list:
+    """The ``DepthMetric`` configs of an evaluator config (dict or list)."""
+    items = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    return [e for e in items
+            if isinstance(e, dict) and e.get('type') == 'DepthMetric']
+
+
+def _config_align(evaluator) -> Optional[str]:
+    """The alignment the config's test evaluator asks for, if any."""
+    aligns = {m.get('align') for m in _depth_metrics(evaluator)} - {None}
+    return aligns.pop() if len(aligns) == 1 else None
+
+
+def _set_align(evaluator, align: str) -> None:
+    """Sets ``align`` on every ``DepthMetric`` of the test evaluator."""
+    metrics = _depth_metrics(evaluator)
+    if not metrics:
+        raise ValueError(f'--align {align}: the test evaluator has no '
+                         'DepthMetric')
+    for metric in metrics:
+        metric['align'] = align
 
 
 def _set_process_res(cfg: Config, value: int) -> None:
@@ -161,8 +190,11 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.test_cfg = cfg.get('val_cfg') or dict(type='TestLoop')
     if cfg.get('test_cfg') is None:
         cfg.test_cfg = dict(type='TestLoop')
+    align = args.align or _config_align(cfg.get('test_evaluator'))
     if args.datasets:
         _test_datasets(cfg, args)
+    if align:
+        _set_align(cfg.test_evaluator, align)
     if args.process_res is not None:
         _set_process_res(cfg, args.process_res)
     if args.batch_size is not None:
@@ -219,7 +251,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     dataset = runner.test_loop.dataloader.dataset
     record = protocol_record(args.config, args.checkpoint,
                              runner.cfg.model.to_dict(),
-                             getattr(dataset, 'datasets', [dataset]))
+                             getattr(dataset, 'datasets', [dataset]),
+                             align=_config_align(runner.cfg.test_evaluator))
     if metrics:
         runner.logger.info('\n' + protocol_summary(record) + '\n' +
                            summary_table(metrics, args.datasets))

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from da2zoe.structures.eval_crop import CropSpec, crop_mask
+from .alignment import align_prediction
 
 #: Base of the threshold accuracies: d_k counts max(gt/pred, pred/gt) < 1.25^k.
 DELTA_BASE = 1.25
@@ -113,6 +114,7 @@ def evaluate_depth_map(
     max_depth: float,
     crop: CropSpec = None,
     mask: Optional[torch.Tensor] = None,
+    align: Optional[str] = None,
 ) -> Tuple[Optional[Dict[str, torch.Tensor]], int]:
     """ZoeDepth's ``compute_metrics`` protocol for one image.
 
@@ -130,6 +132,10 @@ def evaluate_depth_map(
             :mod:`da2zoe.structures.eval_crop`.
         mask (Tensor, optional): Extra validity mask (..., H, W) bool, ANDed
             with the range and crop masks.
+        align (str, optional): Fit a relative prediction to the GT on the
+            valid pixels before clipping (``'median'`` or
+            ``'least_squares'``, :mod:`da2zoe.evaluation.alignment`).
+            Defaults to None (metric: no fit).
 
     Returns:
         tuple[dict[str, Tensor] | None, int]: Errors (None when no pixel is
@@ -138,12 +144,13 @@ def evaluate_depth_map(
     height, width = gt.shape[-2:]
     gt = gt.reshape(height, width).double()
     pred = pred.reshape(pred.shape[-2:]).double().to(gt.device)
-    pred = clip_prediction(
-        resize_prediction(pred, height, width), min_depth, max_depth)
     valid = (gt > min_depth) & (gt < max_depth)
     valid &= crop_mask(crop, height, width, device=gt.device)
     if mask is not None:
         valid &= mask.reshape(height, width).bool().to(gt.device)
+    pred = resize_prediction(pred, height, width)
+    pred = clip_prediction(align_prediction(pred, gt, valid, align),
+                           min_depth, max_depth)
     n_valid = int(valid.sum())
     if n_valid == 0:
         return None, 0

@@ -23,6 +23,13 @@ METRIC_RULES = dict(
     silog='ZoeDepth: 100 * sqrt(mean(e^2) - mean(e)^2), e = ln pred - ln gt',
     silog_da2='DA-V2: sqrt(mean(e^2) - 0.5 * mean(e)^2)',
     averaging='per image, then the mean over images')
+ALIGNMENT_RULES = {
+    None: 'none (metric depth as predicted)',
+    'median': 'relative: prediction x median(gt) / median(pred) per image, '
+    'on the scored pixels, before clipping',
+    'least_squares': 'relative: least-squares scale and shift (in depth) '
+    'per image, on the scored pixels, before clipping',
+}
 
 
 def file_sha256(path: str, chunk: int = 1 << 20) -> str:
@@ -104,7 +111,8 @@ def protocol_record(config: str,
                     checkpoint: str,
                     model_cfg: dict,
                     datasets: Iterable[Any],
-                    checksum: bool = True) -> Dict[str, Any]:
+                    checksum: bool = True,
+                    align: Optional[str] = None) -> Dict[str, Any]:
     """Everything that decides an evaluation's numbers besides the weights'
     values.
 
@@ -117,6 +125,9 @@ def protocol_record(config: str,
             ``pipeline`` with its ``transforms``.
         checksum (bool): Hash the checkpoint (reads the whole file).
             Defaults to True.
+        align (str, optional): ``DepthMetric``'s alignment of relative
+            predictions (``'median'``, ``'least_squares'``). Defaults to
+            None (none: metric).
 
     Returns:
         dict: JSON-serialisable record.
@@ -127,7 +138,7 @@ def protocol_record(config: str,
         checkpoint=dict(path=os.path.abspath(checkpoint)),
         flip=bool(test_cfg.get('flip', False)),
         camera=_camera_rule(model_cfg.get('camera')),
-        metrics=dict(METRIC_RULES),
+        metrics=dict(METRIC_RULES, alignment=ALIGNMENT_RULES[align]),
         datasets={},
         versions=library_versions())
     if checksum and os.path.isfile(checkpoint):
@@ -157,7 +168,8 @@ def protocol_summary(record: Dict[str, Any]) -> str:
     sha = record['checkpoint'].get('sha256', 'not computed')
     lines = [f"checkpoint {record['checkpoint']['path']} (sha256 {sha})",
              f"config {record['config']}; flip averaging "
-             f"{'on' if record['flip'] else 'off'}; silog = ZoeDepth x100"]
+             f"{'on' if record['flip'] else 'off'}; silog = ZoeDepth x100; "
+             f"alignment: {record['metrics']['alignment']}"]
     camera = record.get('camera')
     if isinstance(camera, dict):
         lines.append(f"canonical camera: {camera['rule']} "

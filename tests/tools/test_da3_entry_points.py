@@ -153,6 +153,7 @@ def test_test_tool_uses_nyu_intrinsics_and_records_the_protocol(released):
     protocol = result['protocol']
     assert protocol['camera']['canonical_focal'] == 300.0
     assert protocol['camera']['focal_rule'] == 'mean_fx_fy'
+    assert protocol['metrics']['alignment'].startswith('none')  # metric
     resize = protocol['datasets']['nyu']['input']['pipeline_resize']
     assert resize['process_res'] == 140
 

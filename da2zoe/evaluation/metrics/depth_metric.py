@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 
 from da2zoe.registry import METRICS
 from da2zoe.structures.eval_crop import CropSpec
+from ..alignment import check_alignment
 from ..functional import METRIC_NAMES, evaluate_depth_map
 from ..table import format_table
 from .sample_fields import as_image, is_pair_sample, sample_to_dict
@@ -58,6 +59,10 @@ class DepthMetric(BaseMetric):
             samples' metainfo. Defaults to False.
         use_gt_mask (bool): AND the samples' ``gt_mask`` (decoded validity
             and training range) into the valid pixels. Defaults to True.
+        align (str, optional): For RELATIVE models only: fit each
+            prediction to its GT on the scored pixels first, ``'median'``
+            (scale) or ``'least_squares'`` (scale and shift in depth); see
+            :mod:`da2zoe.evaluation.alignment`. Defaults to None.
         collect_device (str): ``'cpu'`` or ``'gpu'``, for results across
             ranks. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of every key. Defaults to None.
@@ -71,6 +76,7 @@ class DepthMetric(BaseMetric):
                  eval_crop: CropSpec = None,
                  override_metainfo: bool = False,
                  use_gt_mask: bool = True,
+                 align: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None):
@@ -88,6 +94,8 @@ class DepthMetric(BaseMetric):
         self.eval_crop = eval_crop
         self.override_metainfo = override_metainfo
         self.use_gt_mask = use_gt_mask
+        check_alignment(align, 'DepthMetric.align')
+        self.align = align
 
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         """Computes and stores the errors of each image.
@@ -105,7 +113,7 @@ class DepthMetric(BaseMetric):
             errors, n_valid = evaluate_depth_map(
                 as_image(sample['pred_depth']), as_image(sample['gt_depth']),
                 min_depth, max_depth, crop,
-                None if mask is None else as_image(mask))
+                None if mask is None else as_image(mask), self.align)
             result = dict(
                 dataset_name=sample.get('dataset_name') or UNNAMED_DATASET,
                 n_valid=n_valid)
