@@ -182,3 +182,6 @@ def test_depth_anything_v1_metric_parity(golden_da1):
                                g['output/bin_centers_stride7'], **TOL)
     torch.testing.assert_close(out['metric_depth'], g['output/metric_depth'],
                                **TOL)
+    # The banded path (no extras), as training and inference run it.
+    fast = head(neck_out, x.shape[-2:])['metric_depth']
+    torch.testing.assert_close(fast, g['output/metric_depth'], **TOL)

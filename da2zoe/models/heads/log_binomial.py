@@ -2,7 +2,10 @@
 import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
+from torch.nn import functional as F
 
+from .attractor import resize_bilinear_ac
+from .binned_depth import binned_depth
 from .precision import at_least_float32
 
 
@@ -55,6 +58,12 @@ class LogBinomial(BaseModule):
                              torch.arange(n_classes).view(1, -1, 1, 1))
         self.register_buffer('K_minus_1',
                              torch.tensor([n_classes - 1.0]).view(1, 1, 1, 1))
+
+    def log_coefficient(self, dtype: torch.dtype) -> Tensor:
+        """log C(K-1, k) of every bin, (1, K, 1, 1), computed in ``dtype``.
+        """
+        return log_binomial_coefficient(self.K_minus_1.to(dtype),
+                                        self.k_idx.to(dtype))
 
     def forward(self, p: Tensor, t: Tensor | float = 1.0,
                 eps: float = 1e-4) -> Tensor:
@@ -125,8 +134,25 @@ class ConditionalLogBinomial(BaseModule):
 
     def probability_and_temperature(self, x: Tensor,
                                     cond: Tensor) -> tuple[Tensor, Tensor]:
-        """p (B, h, w) and temperature (B, 1, h, w) for features and cond."""
-        out = at_least_float32(self.mlp(torch.cat((x, cond), dim=1)))
+        """p (B, h, w) and temperature (B, 1, h, w) for features and cond.
+
+        A ``cond`` of another size than ``x`` is resized to it (bilinear,
+        ``align_corners=True``, ZoeDepth's convention) AFTER its part of
+        the first 1x1 convolution: per-pixel linear maps commute with a
+        resize whose weights sum to one, so this equals resizing ``cond``
+        first and convolving the concatenation (to rounding), at a fraction
+        of the cost when ``x`` is at the input resolution (DPT geometry).
+        """
+        if tuple(cond.shape[-2:]) == tuple(x.shape[-2:]):
+            hidden = self.mlp[0](torch.cat((x, cond), dim=1))
+        else:
+            conv = self.mlp[0]
+            split = x.shape[1]
+            cond_part = F.conv2d(cond, conv.weight[:, split:])
+            hidden = at_least_float32(F.conv2d(
+                x, conv.weight[:, :split], conv.bias)) + at_least_float32(
+                    resize_bilinear_ac(cond_part, x.shape[-2:]))
+        out = at_least_float32(self.mlp[1:](hidden))
         out = out + self.p_eps
         p = out[:, 0] / (out[:, 0] + out[:, 1])
         t = out[:, 2:3] / (out[:, 2:3] + out[:, 3:4])
@@ -145,3 +171,24 @@ class ConditionalLogBinomial(BaseModule):
         """
         p, t = self.probability_and_temperature(x, cond)
         return self.log_binomial_transform(p, t)
+
+    def expected_depth(self, x: Tensor, cond: Tensor,
+                       centers: Tensor) -> Tensor:
+        """Probability-weighted sum of the bin centres, without the
+        (B, n_classes, h, w) probabilities (:func:`binned_depth`).
+
+        Args:
+            x (Tensor): Features (B, C, h, w).
+            cond (Tensor): Condition (B, E, h', w'), resized like
+                :meth:`probability_and_temperature` does.
+            centers (Tensor): Bin centres (B, n_classes, h'', w''), resized
+                to (h, w) bilinearly (``align_corners=True``).
+
+        Returns:
+            Tensor: Depth (B, 1, h, w).
+        """
+        p, t = self.probability_and_temperature(x, cond)
+        p = p.unsqueeze(1)
+        log_binomial = self.log_binomial_transform
+        return binned_depth(p, t, centers,
+                            log_binomial.log_coefficient(p.dtype))

@@ -49,6 +49,13 @@ def upsample_to_input(depth: Tensor, size: tuple[int, int],
     return depth[..., :size[0], :size[1]]
 
 
+def _tracing() -> bool:
+    """Whether an exporter or compiler is tracing: they get the plain
+    tensor-op form (the banded one loops over a data-dependent count)."""
+    return (torch.compiler.is_compiling() or torch.jit.is_tracing()
+            or torch.onnx.is_in_onnx_export())
+
+
 @HEADS.register_module()
 class ZoeDepthHead(BaseModule):
     """ZoeDepth's metric-bins head on the neck's outputs.
@@ -63,6 +70,11 @@ class ZoeDepthHead(BaseModule):
     turns the neck's ``final`` map (optionally with the relative depth
     appended) and the last embedding into bin probabilities; depth is the
     probability-weighted sum of the last centres, resized to the input.
+    Without ``return_extras`` that sum is taken band by band without the
+    (B, n_bins, H_f, W_f) probabilities (:func:`.binned_depth.binned_depth`:
+    same values to rounding, a fraction of the memory at the DPT's
+    input-resolution ``final``); exporters and ``torch.compile`` trace the
+    plain form.
 
     Reproduced reference quirks (see ``docs/model.md``): the normed
     attractor takes the raw first member of each channel pair; all
@@ -238,10 +250,14 @@ class ZoeDepthHead(BaseModule):
                 rel_depth = rel_depth.unsqueeze(1)
             rel_depth = resize_bilinear_ac(rel_depth, final.shape[-2:])
             final = torch.cat((final, rel_depth.to(final.dtype)), dim=1)
-        embedding = resize_bilinear_ac(prev_embedding, final.shape[-2:])
-        probs = self.conditional_log_binomial(final, embedding)
-        centers = resize_bilinear_ac(centers, probs.shape[-2:])
-        depth = (probs * centers).sum(dim=1, keepdim=True)
+        # The embedding is resized inside, after its 1x1 convolution.
+        if return_extras or _tracing():
+            probs = self.conditional_log_binomial(final, prev_embedding)
+            centers = resize_bilinear_ac(centers, probs.shape[-2:])
+            depth = (probs * centers).sum(dim=1, keepdim=True)
+        else:
+            depth = self.conditional_log_binomial.expected_depth(
+                final, prev_embedding, centers)
         depth = upsample_to_input(depth, input_shape,
                                   neck_out.get('final_stride'))
         out = dict(metric_depth=depth)

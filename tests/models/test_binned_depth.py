@@ -1,0 +1,73 @@
+"""The banded expectation of log-binomial bins (``binned_depth``) equals the
+tensor-op form in float64, values and gradients, and the ZoeDepth head's
+fast path (no ``return_extras``) keeps the Depth Anything V1 golden parity.
+"""
+import pytest
+import torch
+
+from da2zoe.models.heads import binned_depth as bd
+from da2zoe.models.heads.attractor import resize_bilinear_ac
+from da2zoe.models.heads.log_binomial import ConditionalLogBinomial
+
+TOL = dict(atol=1e-12, rtol=1e-12)
+
+
+def plain_depth(layer, x, cond, centers):
+    cond = resize_bilinear_ac(cond, x.shape[-2:])
+    probs = layer(x, cond)
+    centers = resize_bilinear_ac(centers, probs.shape[-2:])
+    return (probs * centers).sum(dim=1, keepdim=True)
+
+
+@pytest.mark.parametrize('band_elements', [1, 700, 2**19],
+                         ids=['row', 'bands', 'one_band'])
+@pytest.mark.parametrize('sizes', [((23, 31), (9, 12), (7, 5)),
+                                   ((16, 20), (16, 20), (16, 20))],
+                         ids=['resized', 'same_size'])
+def test_equals_tensor_op_form(monkeypatch, band_elements, sizes):
+    monkeypatch.setattr(bd, 'BAND_ELEMENTS', band_elements)
+    out_size, cond_size, center_size = sizes
+    gen = torch.Generator().manual_seed(0)
+    layer = ConditionalLogBinomial(5, 6, n_classes=8, min_temp=0.0212,
+                                   max_temp=50).double()
+    x = torch.randn(2, 5, *out_size, generator=gen, dtype=torch.float64)
+    cond = torch.randn(2, 6, *cond_size, generator=gen, dtype=torch.float64)
+    centers = 10 * torch.rand(2, 8, *center_size, generator=gen,
+                              dtype=torch.float64)
+    inputs = [t.requires_grad_() for t in (x, cond, centers)]
+    weight = torch.randn(2, 1, *out_size, generator=gen, dtype=torch.float64)
+
+    expected = plain_depth(layer, *inputs)
+    grads_expected = torch.autograd.grad((expected * weight).sum(),
+                                         [*inputs, *layer.parameters()])
+    depth = layer.expected_depth(*inputs)
+    grads = torch.autograd.grad((depth * weight).sum(),
+                                [*inputs, *layer.parameters()])
+    torch.testing.assert_close(depth, expected, **TOL)
+    for grad, grad_expected in zip(grads, grads_expected):
+        torch.testing.assert_close(grad, grad_expected, **TOL)
+
+
+def test_clamped_probabilities_get_the_same_gradient():
+    """p at the clamp bounds (gradient 0 beyond them, as autograd's)."""
+    p = torch.tensor([0.0, 5e-5, 0.3, 1 - 5e-5, 1.0],
+                     dtype=torch.float64).view(1, 1, 1, 5).requires_grad_()
+    t = torch.full_like(p, 0.7).requires_grad_()
+    centers = torch.linspace(1, 4, 4, dtype=torch.float64).view(
+        1, 4, 1, 1).requires_grad_()
+    layer = ConditionalLogBinomial(1, 1, n_classes=4).double()
+    coef = layer.log_binomial_transform.log_coefficient(torch.float64)
+    depth = bd.binned_depth(p, t, centers, coef)
+    probs = layer.log_binomial_transform(p, t)
+    expected = (probs * centers).sum(1, keepdim=True)
+    torch.testing.assert_close(depth, expected, **TOL)
+    for a, b in zip(torch.autograd.grad(depth.sum(), (p, t, centers)),
+                    torch.autograd.grad(expected.sum(), (p, t, centers))):
+        torch.testing.assert_close(a, b, **TOL)
+
+
+def test_bad_shapes_are_named():
+    p = torch.rand(1, 1, 4, 4)
+    with pytest.raises(ValueError, match=r'centers \(B, 8, h, w\)'):
+        bd.binned_depth(p, p, torch.rand(1, 6, 2, 2),
+                        torch.zeros(1, 8, 1, 1))
