@@ -4,7 +4,6 @@ import os
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
-from onnxruntime.quantization import QuantType, quantize_dynamic
 from torch import Tensor, nn
 
 from da2zoe.structures.patch_grid import PATCH_SIZE, check_multiple_of_14
@@ -171,6 +170,8 @@ def quantize_onnx_dynamic(src: Union[str, os.PathLike],
     Returns:
         str: ``dst``.
     """
+    # Imported here: the quantiser loads onnx and ONNX Runtime.
+    from onnxruntime.quantization import QuantType, quantize_dynamic
     quantize_dynamic(os.fspath(src), os.fspath(dst),
                      op_types_to_quantize=['MatMul', 'Gemm'],
                      weight_type=QuantType.QInt8)

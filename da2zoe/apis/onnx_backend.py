@@ -10,7 +10,6 @@ import os
 from typing import Iterable, List, Optional, Union
 
 import numpy as np
-import onnxruntime as ort
 import torch
 from mmengine.config import Config
 
@@ -22,7 +21,11 @@ from .export import INPUT_NAME, METADATA_KEYS
 
 
 def _session(onnx_file: str, threads: Optional[int],
-             providers: Optional[Iterable[str]]) -> ort.InferenceSession:
+             providers: Optional[Iterable[str]]):
+    """An ONNX Runtime session (``onnxruntime.InferenceSession``)."""
+    # Imported here: `import da2zoe.apis` must not load ONNX Runtime (and
+    # onnx) for users who never run an exported model.
+    import onnxruntime as ort
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = int(threads)

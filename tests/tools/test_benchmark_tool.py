@@ -215,3 +215,37 @@ def test_compile_switch_compiles_the_parts_in_place():
         assert part._compiled_call_impl is not None
     assert model.losses[0]._compiled_call_impl is None
     assert set(model.state_dict()) == names
+
+
+TINY_DA2_METRIC = """
+model = dict(
+    type='MetricDepther',
+    data_preprocessor=dict(type='DepthDataPreprocessor', size_divisor=14),
+    backbone=dict(type='DINOv2', out_indices=(0, 1, 2, 3),
+                  arch=dict(embed_dims=32, num_layers=4, num_heads=2)),
+    neck=dict(type='DPTNeck', in_channels=32, features=16,
+              out_channels=(8, 16, 24, 32), head_activation='sigmoid',
+              max_depth=20.0),
+    head=dict(type='DPTMetricHead', max_depth=20.0),
+    losses=[dict(type='MetricSILogLoss')])
+"""
+
+
+def test_tool_compare_two_kinds_two_sizes(tool, tmp_path, capsys):
+    pytest.importorskip('transformers')
+    config = tmp_path / 'tiny_da2.py'
+    config.write_text(TINY_DA2_METRIC)
+    out = tmp_path / 'out.json'
+    assert tool.main([str(config), '--mode', 'infer', '--compare',
+                      'transformers', '--sizes', '28', '42', '42', '56',
+                      '--iters', '1', '--warmup', '0', '--json',
+                      str(out)]) == 0
+    rows = json.loads(out.read_text())['compare']
+    assert [(r['kind'], r['size']) for r in rows] == [
+        ('metric', [28, 42]), ('metric', [42, 56]),
+        ('relative', [28, 42]), ('relative', [42, 56])]
+    assert all(r['max_rel_diff'] < 1e-5 for r in rows)
+    printed = capsys.readouterr().out
+    assert 'transformers' in printed and 'cpu ' in printed
+    assert tool.main([str(config), '--compare', 'transformers', '--sizes',
+                      '28', '40']) == 2

@@ -51,6 +51,14 @@ from da2zoe.analysis.benchmark import (
 )
 from da2zoe.analysis.cpu import cpu_info
 from da2zoe.analysis.malloc import tune_malloc
+from da2zoe.analysis.peer_compare import (
+    KINDS,
+    PEERS,
+    DepthAnythingPeer,
+    OurDepthAnything,
+    check_same_layers,
+    compare,
+)
 from da2zoe.models.backbones.dinov2 import DINOv2
 from da2zoe.registry import DATASETS, MODELS
 from da2zoe.testing.synthetic_batch import synthetic_batch
@@ -115,12 +123,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--profile', type=int, default=0, metavar='N',
                         help='print the N most expensive ops of one '
                         'iteration (torch.profiler)')
+    parser.add_argument('--compare', choices=PEERS,
+                        help='run ours and this peer (the same DINOv2 + DPT '
+                        'layers, our weights) in one process, interleaved, '
+                        'and print the ratio (train or infer mode)')
+    parser.add_argument('--peer-kinds', nargs='+', choices=KINDS,
+                        default=list(KINDS),
+                        help='with --compare: DA-V2 metric (the config as '
+                        'is) and/or relative (its neck with a ReLU output)')
+    parser.add_argument('--sizes', type=int, nargs='+', metavar='H W',
+                        help='with --compare: several sizes in one run '
+                        '(pairs, e.g. 392 518 518 686); default --size')
     parser.add_argument('--json', help='write the results here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys')
     args = parser.parse_args(argv)
     if args.batch_size is None:
         args.batch_size = 2 if args.mode == 'train' else 1
+    if args.sizes is not None and len(args.sizes) % 2:
+        parser.error(f'--sizes takes H W pairs, got {args.sizes}')
+    if args.compare and args.mode == 'data':
+        parser.error('--compare runs train or infer mode')
     return args
 
 
@@ -339,6 +362,50 @@ def run_data(cfg, args, result) -> None:
                   dataset_len=len(dataset))
 
 
+def run_compare(cfg, args, device, dtype, result) -> None:
+    """Ours vs ``args.compare`` for each kind and size, interleaved."""
+    sizes = args.sizes or list(args.size)
+    sizes = [tuple(sizes[i:i + 2]) for i in range(0, len(sizes), 2)]
+    rows = []
+    for kind in args.peer_kinds:
+        kind_cfg = cfg.copy()
+        # transformers' position-embedding resize, so outputs agree.
+        kind_cfg.model.backbone.pos_embed_rule = 'transformers'
+        if kind == 'relative':
+            kind_cfg.model.neck.head_activation = 'relu'
+        depther = build_model(kind_cfg, args, device)
+        check_same_layers(depther, kind, args.config)
+        ours = OurDepthAnything(depther, kind)
+        peer = DepthAnythingPeer(depther.backbone, depther.neck).to(device)
+        for size in sizes:
+            inputs, samples = synthetic_batch(depther, args.batch_size,
+                                              size, device)
+            target = torch.stack([s.gt_depth for s in samples])
+            row = compare(ours, peer, args.mode, inputs, target, args.iters,
+                          args.warmup, lambda: autocast(device, dtype),
+                          device, fused=args.fused_adamw)
+            row.update(kind=kind, size=list(size))
+            rows.append(row)
+            print_compare_row(row, args)
+        del ours, peer, depther
+    result['compare'] = rows
+
+
+def print_compare_row(row: dict, args) -> None:
+    ours, peer = row['ours'], row['peer']
+    megapixels = args.batch_size * row['size'][0] * row['size'][1] / 1e6
+    mem = ours['median_peak_mb']
+    per_mpx = fmt(mem and mem / megapixels, '.0f')
+    print(f"{row['kind']:>8} {args.mode} {args.dtype} "
+          f"{args.batch_size}x{row['size'][0]}x{row['size'][1]}: "
+          f"ours {ours['median_s']:.3f} s, {args.compare} "
+          f"{peer['median_s']:.3f} s -> {row['ratio']:.2f}x; call peak "
+          f"RSS ours {fmt(mem, '.0f')} MB ({per_mpx} MB/Mpx), "
+          f"{args.compare} {fmt(peer['median_peak_mb'], '.0f')} "
+          f"MB (ours/peer {fmt(row['memory_ratio'], '.2f')}); outputs "
+          f"differ by {row['max_rel_diff']:.1e} (max rel)", flush=True)
+
+
 def record_memory(result: dict, device: torch.device, before) -> None:
     peak = peak_rss_bytes()
     result['rss_before_mb'] = before / MB if before else None
@@ -436,13 +503,16 @@ def main(argv=None) -> int:
         platform.machine(), load_before=load_average(),
         command='python ' + ' '.join([osp.relpath(sys.argv[0])] +
                                      sys.argv[1:]))
-    if args.mode == 'data':
+    sides = args.sizes or args.size
+    if args.mode != 'data' and any(s % 14 for s in sides):
+        print(f"--size{'s' if args.sizes else ''} {list(sides)}: sides "
+              'must be multiples of 14', file=sys.stderr)
+        return 2
+    if args.compare:
+        run_compare(cfg, args, device, dtype, result)
+    elif args.mode == 'data':
         run_data(cfg, args, result)
     else:
-        if any(s % 14 for s in args.size):
-            print(f'--size {args.size}: sides must be multiples of 14',
-                  file=sys.stderr)
-            return 2
         peak = (args.peak_gflops * 1e9 if args.peak_gflops else
                 matmul_peak_flops(dtype, device))
         model = build_model(cfg, args, device)
@@ -452,7 +522,12 @@ def main(argv=None) -> int:
         result['peak_flops'] = peak
         result['mfu'] = result['achieved_flops'] / peak
     result['load_after'] = load_average()
-    print_table(result)
+    if args.compare:
+        print(f"cpu {result['cpu']}, {result['threads']} threads, load "
+              f"{fmt(result['load_before'], '.2f')} -> "
+              f"{fmt(result['load_after'], '.2f')}")
+    else:
+        print_table(result)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump({k: v for k, v in result.items() if k != 'profile'},
