@@ -71,3 +71,21 @@ def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match=r'centers \(B, 8, h, w\)'):
         bd.binned_depth(p, p, torch.rand(1, 6, 2, 2),
                         torch.zeros(1, 8, 1, 1))
+
+
+def test_bf16_autocast_backward_recomputes_under_autocast():
+    """The recomputed bands see the forward's autocast: gradients agree
+    with the tensor-op form under the same autocast."""
+    gen = torch.Generator().manual_seed(1)
+    layer = ConditionalLogBinomial(5, 6, n_classes=8)
+    x = torch.randn(1, 5, 12, 14, generator=gen).requires_grad_()
+    cond = torch.randn(1, 6, 6, 7, generator=gen).requires_grad_()
+    centers = 1 + 9 * torch.rand(1, 8, 6, 7, generator=gen)
+    results = []
+    for fn in (plain_depth, type(layer).expected_depth):
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            depth = fn(layer, x, cond, centers)
+        grads = torch.autograd.grad(depth.float().sum(), (x, cond))
+        results.append((depth.float(), *grads))
+    for got, expected in zip(*results):
+        torch.testing.assert_close(got, expected, atol=2e-2, rtol=2e-2)

@@ -19,8 +19,8 @@ from torch.nn import functional as F
 BAND_ELEMENTS = 2**19
 
 
-def _band_depth(p: Tensor, t: Tensor, centers: Tensor, log_coef: Tensor,
-                k: Tensor, k_rest: Tensor, eps: float) -> Tensor:
+def band_depth(p: Tensor, t: Tensor, centers: Tensor, log_coef: Tensor,
+               k: Tensor, k_rest: Tensor, eps: float = 1e-4) -> Tensor:
     """Expected depth of one band, bins last: p, t (B, r, W, 1), centers
     (B, r, W, K), log_coef / k / k_rest (K,)."""
     y = (log_coef + k * p.clamp(eps, 1.0).log()
@@ -29,46 +29,111 @@ def _band_depth(p: Tensor, t: Tensor, centers: Tensor, log_coef: Tensor,
     return (probs * centers).sum(dim=-1, keepdim=True)
 
 
-class _BinnedDepth(torch.autograd.Function):
-    """Band-wise forward; backward recomputes each band under autograd."""
+class _Banded(torch.autograd.Function):
+    """``fn`` applied to row bands; the backward recomputes each band.
+
+    ``tensors[:n_sliced]`` are (B, H, ...) and cut into bands of ``step``
+    rows along dim 1; the rest are passed whole to every band (parameters,
+    constants) and their gradients summed over bands. The forward's
+    autocast state is re-entered for the recomputation.
+    """
 
     @staticmethod
-    def forward(ctx, p: Tensor, t: Tensor, centers: Tensor,
-                log_coef: Tensor, k: Tensor, k_rest: Tensor,
-                eps: float) -> Tensor:
-        ctx.save_for_backward(p, t, centers, log_coef, k, k_rest)
-        ctx.eps = eps
-        out = p.new_empty(p.shape)
-        for sl in _bands(centers):
-            out[:, sl] = _band_depth(p[:, sl], t[:, sl], centers[:, sl],
-                                     log_coef, k, k_rest, eps)
+    def forward(ctx, fn, n_sliced: int, step: int, *tensors: Tensor
+                ) -> Tensor:
+        device = tensors[0].device.type
+        ctx.fn, ctx.n_sliced, ctx.step = fn, n_sliced, step
+        ctx.autocast = (device, torch.is_autocast_enabled(device),
+                        torch.get_autocast_dtype(device))
+        ctx.save_for_backward(*tensors)
+        sliced, shared = tensors[:n_sliced], tensors[n_sliced:]
+        out = None
+        for sl in _bands(sliced[0].shape[1], step):
+            band = fn(*(x[:, sl] for x in sliced), *shared)
+            if out is None:
+                out = band.new_empty(band.shape[0], sliced[0].shape[1],
+                                     *band.shape[2:])
+            out[:, sl] = band
         return out
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        p, t, centers, log_coef, k, k_rest = ctx.saved_tensors
-        needs = ctx.needs_input_grad[:3]
-        grads = [torch.empty_like(x) if need else None
-                 for x, need in zip((p, t, centers), needs)]
-        for sl in _bands(centers):
+        tensors, n = ctx.saved_tensors, ctx.n_sliced
+        needs = ctx.needs_input_grad[3:]
+        grads = [None if not need else
+                 torch.empty_like(x) if i < n else torch.zeros_like(x)
+                 for i, (x, need) in enumerate(zip(tensors, needs))]
+        shared = [x.detach().requires_grad_(need)
+                  for x, need in zip(tensors[n:], needs[n:])]
+        device, enabled, dtype = ctx.autocast
+        for sl in _bands(tensors[0].shape[1], ctx.step):
             leaves = [x[:, sl].detach().requires_grad_(need)
-                      for x, need in zip((p, t, centers), needs)]
-            with torch.enable_grad():
-                depth = _band_depth(*leaves, log_coef, k, k_rest, ctx.eps)
+                      for x, need in zip(tensors[:n], needs[:n])] + shared
+            with torch.enable_grad(), torch.autocast(
+                    device, dtype=dtype, enabled=enabled):
+                out = ctx.fn(*leaves)
             wanted = [x for x, need in zip(leaves, needs) if need]
-            parts = iter(torch.autograd.grad(depth, wanted, grad[:, sl]))
-            for total in grads:
-                if total is not None:
+            parts = iter(torch.autograd.grad(out, wanted, grad[:, sl]))
+            for i, total in enumerate(grads):
+                if total is None:
+                    continue
+                if i < n:
                     total[:, sl] = next(parts)
-        return (*grads, None, None, None, None)
+                else:
+                    total += next(parts)
+        return (None, None, None, *grads)
 
 
-def _bands(centers: Tensor):
-    """Row slices of about ``BAND_ELEMENTS`` bin values each."""
-    batch, height, width, bins = centers.shape
-    step = max(1, BAND_ELEMENTS // (batch * width * bins))
+def _bands(height: int, step: int):
+    """Row slices of ``step`` rows covering ``height``."""
     for start in range(0, height, step):
         yield slice(start, min(start + step, height))
+
+
+def band_rows(batch: int, width: int, bins: int) -> int:
+    """Rows per band so that a band holds about ``BAND_ELEMENTS`` bins."""
+    return max(1, BAND_ELEMENTS // (batch * width * bins))
+
+
+def banded(fn, sliced: list[Tensor], shared: list[Tensor],
+           step: int) -> Tensor:
+    """``fn(*bands of sliced, *shared)`` over row bands, memory-light.
+
+    Args:
+        fn (Callable): Band function returning (B, r, ...); it must be
+            differentiable and depend on the band only.
+        sliced (list[Tensor]): (B, H, ...) tensors cut along dim 1.
+        shared (list[Tensor]): Tensors every band gets whole.
+        step (int): Rows per band.
+
+    Returns:
+        Tensor: The bands' outputs stacked along dim 1.
+    """
+    return _Banded.apply(fn, len(sliced), step, *sliced, *shared)
+
+
+def bins_last(x: Tensor) -> Tensor:
+    """(B, C, H, W) -> a (B, H, W, C) tensor with C contiguous."""
+    return x.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
+
+
+def resized_bins_last(centers: Tensor, size: tuple, dtype: torch.dtype
+                      ) -> Tensor:
+    """Centres resized (bilinear, ``align_corners=True``) to ``size``,
+    channels-last (its CPU kernels are about twice as fast there, backward
+    included), as (B, H, W, K)."""
+    centers = centers.to(dtype).contiguous(memory_format=torch.channels_last)
+    if tuple(centers.shape[-2:]) != tuple(size):
+        centers = F.interpolate(centers, size, mode='bilinear',
+                                align_corners=True)
+    return centers.permute(0, 2, 3, 1)
+
+
+def bin_constants(log_coef: Tensor, dtype: torch.dtype) -> list[Tensor]:
+    """``log_coef``, k and K-1-k as (K,) vectors in ``dtype``."""
+    bins = log_coef.numel()
+    k = torch.arange(bins, dtype=dtype, device=log_coef.device)
+    return [log_coef.to(dtype).reshape(bins), k, (bins - 1.0) - k]
 
 
 def binned_depth(p: Tensor, t: Tensor, centers: Tensor,
@@ -103,14 +168,10 @@ def binned_depth(p: Tensor, t: Tensor, centers: Tensor,
             f'binned_depth needs p and t (B, 1, H, W) and centers '
             f'(B, {bins}, h, w); got p {tuple(p.shape)}, t '
             f'{tuple(t.shape)}, centers {tuple(centers.shape)}')
-    centers = centers.to(p.dtype).contiguous(
-        memory_format=torch.channels_last)
-    if tuple(centers.shape[-2:]) != tuple(p.shape[-2:]):
-        centers = F.interpolate(centers, p.shape[-2:], mode='bilinear',
-                                align_corners=True)
-    k = torch.arange(bins, dtype=p.dtype, device=p.device)
-    depth = _BinnedDepth.apply(
-        p.permute(0, 2, 3, 1), t.permute(0, 2, 3, 1),
-        centers.permute(0, 2, 3, 1), log_coef.to(p.dtype).reshape(bins), k,
-        (bins - 1.0) - k, eps)
-    return depth.permute(0, 3, 1, 2)
+    height, width = p.shape[-2:]
+    return banded(
+        lambda p, t, c, *consts: band_depth(p, t, c, *consts, eps),
+        [p.permute(0, 2, 3, 1), t.permute(0, 2, 3, 1),
+         resized_bins_last(centers, (height, width), p.dtype)],
+        bin_constants(log_coef, p.dtype),
+        band_rows(p.shape[0], width, bins)).permute(0, 3, 1, 2)

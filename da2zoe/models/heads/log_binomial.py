@@ -5,7 +5,14 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .attractor import resize_bilinear_ac
-from .binned_depth import binned_depth
+from .binned_depth import (
+    band_depth,
+    band_rows,
+    banded,
+    bin_constants,
+    bins_last,
+    resized_bins_last,
+)
 from .precision import at_least_float32
 
 
@@ -174,8 +181,12 @@ class ConditionalLogBinomial(BaseModule):
 
     def expected_depth(self, x: Tensor, cond: Tensor,
                        centers: Tensor) -> Tensor:
-        """Probability-weighted sum of the bin centres, without the
-        (B, n_classes, h, w) probabilities (:func:`binned_depth`).
+        """Probability-weighted sum of the bin centres, the whole layer
+        taken in row bands (:func:`.binned_depth.banded`): neither the
+        (B, n_classes, h, w) probabilities nor the MLP's hidden maps at
+        ``x``'s resolution are kept for the backward, which recomputes
+        each band. Equal to :meth:`forward` followed by the sum, to
+        rounding.
 
         Args:
             x (Tensor): Features (B, C, h, w).
@@ -187,8 +198,33 @@ class ConditionalLogBinomial(BaseModule):
         Returns:
             Tensor: Depth (B, 1, h, w).
         """
-        p, t = self.probability_and_temperature(x, cond)
-        p = p.unsqueeze(1)
-        log_binomial = self.log_binomial_transform
-        return binned_depth(p, t, centers,
-                            log_binomial.log_coefficient(p.dtype))
+        conv1, conv2 = self.mlp[0], self.mlp[2]
+        split = x.shape[1]
+        size = x.shape[-2:]
+        cond_part = resize_bilinear_ac(
+            F.conv2d(cond, conv1.weight[:, split:]), size)
+        dtype = at_least_float32(cond_part).dtype
+        shared = [conv1.weight[:, :split].flatten(1), conv1.bias,
+                  conv2.weight.flatten(1), conv2.bias,
+                  *bin_constants(
+                      self.log_binomial_transform.log_coefficient(dtype),
+                      dtype)]
+        depth = banded(
+            self._band_depth, [x.permute(0, 2, 3, 1), bins_last(cond_part),
+                               resized_bins_last(centers, size, dtype)],
+            shared, band_rows(x.shape[0], size[1], centers.shape[1]))
+        return depth.permute(0, 3, 1, 2)
+
+    def _band_depth(self, x: Tensor, cond_part: Tensor, centers: Tensor,
+                    w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor,
+                    log_coef: Tensor, k: Tensor, k_rest: Tensor) -> Tensor:
+        """One band, channels last: the MLP, p and t, the bins' depth."""
+        hidden = at_least_float32(F.linear(x, w1, b1)) + at_least_float32(
+            cond_part)
+        out = at_least_float32(
+            self.mlp[3](F.linear(self.mlp[1](hidden), w2, b2)))
+        out = out + self.p_eps
+        p = out[..., 0:1] / (out[..., 0:1] + out[..., 1:2])
+        t = out[..., 2:3] / (out[..., 2:3] + out[..., 3:4])
+        t = (self.max_temp - self.min_temp) * t + self.min_temp
+        return band_depth(p, t, centers, log_coef, k, k_rest)
