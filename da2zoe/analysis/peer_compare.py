@@ -127,6 +127,7 @@ class CallStats:
 
     def summary(self) -> dict:
         return dict(times_s=self.times_s, median_s=median(self.times_s),
+                    min_s=min(self.times_s),
                     peak_mb=self.peak_mb,
                     median_peak_mb=median(self.peak_mb)
                     if self.peak_mb else None)

@@ -249,3 +249,30 @@ def test_tool_compare_two_kinds_two_sizes(tool, tmp_path, capsys):
     assert 'transformers' in printed and 'cpu ' in printed
     assert tool.main([str(config), '--compare', 'transformers', '--sizes',
                       '28', '40']) == 2
+
+
+def test_backend_onnxruntime_table(tool, tmp_path, model_config, capsys):
+    """Every variant at two sizes off the export size, agreeing with
+    PyTorch; bf16 only (and otherwise said to be left out) on a CPU with
+    native bf16."""
+    pytest.importorskip('onnxruntime')
+    native_bf16 = cpu_info().native_bf16
+    result = run_tool(tool, tmp_path, model_config, '--mode', 'infer',
+                      '--backend', 'onnxruntime', '--sizes', '42', '56',
+                      '56', '70', '--iters', '1', '--warmup', '0')
+    backends = result['backends']
+    assert backends['variants'] == [
+        v for v in ('torch_fp32', 'torch_bf16', 'onnxruntime_fp32',
+                    'onnxruntime_int8') if native_bf16 or 'bf16' not in v]
+    assert [r['size'] for r in backends['rows']] == [[42, 56], [56, 70]]
+    for row in backends['rows']:
+        assert row['torch_fp32']['speedup'] == 1
+        assert row['onnxruntime_fp32']['max_rel_error'] < 1e-4
+        assert row['onnxruntime_int8']['mean_rel_error'] < 0.2
+        if native_bf16:
+            assert row['torch_bf16']['mean_rel_error'] < 0.05
+    printed = capsys.readouterr().out
+    assert '| 1 x 56x70 |' in printed
+    assert ('torch_bf16: left out (no native bf16' in printed) != native_bf16
+    with pytest.raises(SystemExit):
+        tool.main([model_config, '--backend', 'onnxruntime'])

@@ -59,6 +59,7 @@ from da2zoe.analysis.peer_compare import (
     check_same_layers,
     compare,
 )
+from da2zoe.apis.backend_benchmark import benchmark_backends
 from da2zoe.models.backbones.dinov2 import DINOv2
 from da2zoe.registry import DATASETS, MODELS
 from da2zoe.testing.synthetic_batch import synthetic_batch
@@ -134,6 +135,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--sizes', type=int, nargs='+', metavar='H W',
                         help='with --compare: several sizes in one run '
                         '(pairs, e.g. 392 518 518 686); default --size')
+    parser.add_argument('--backend', choices=('onnxruntime', ),
+                        help='infer mode: export the model to ONNX (dynamic '
+                        'H, W) and time PyTorch fp32 / bf16 (native bf16 '
+                        'CPUs only) against ONNX Runtime fp32 / int8 on the '
+                        'same graph, interleaved, at --sizes')
+    parser.add_argument('--no-int8', action='store_true',
+                        help='with --backend: leave out the int8 export')
     parser.add_argument('--json', help='write the results here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys')
@@ -144,6 +152,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'--sizes takes H W pairs, got {args.sizes}')
     if args.compare and args.mode == 'data':
         parser.error('--compare runs train or infer mode')
+    if args.backend and (args.mode != 'infer' or args.compare):
+        parser.error('--backend runs infer mode, without --compare')
     return args
 
 
@@ -391,6 +401,29 @@ def run_compare(cfg, args, device, dtype, result) -> None:
     result['compare'] = rows
 
 
+def run_backends(cfg, args, device, result) -> None:
+    """``--backend onnxruntime``: one exported graph, four variants."""
+    if device.type != 'cpu':
+        raise SystemExit('--backend onnxruntime measures the CPU: pass '
+                         '--device cpu')
+    sizes = args.sizes or list(args.size)
+    sizes = [tuple(sizes[i:i + 2]) for i in range(0, len(sizes), 2)]
+    model = build_model(cfg, args, device)
+    out = benchmark_backends(model, cfg, sizes, args.batch_size, args.iters,
+                             args.warmup, args.threads, not args.no_int8)
+    result['backends'] = out
+    for name, why in out['left_out'].items():
+        print(f'{name}: left out ({why})')
+    print('| batch x size | ' + ' | '.join(out['variants']) + ' |')
+    print('|---' * (len(out['variants']) + 1) + '|')
+    for row in out['rows']:
+        cells = [f"{row[v]['median_s']:.3f} s ({row[v]['speedup']:.2f}x, "
+                 f"err {row[v]['mean_rel_error']:.1e})"
+                 for v in out['variants']]
+        print(f"| {args.batch_size} x {row['size'][0]}x{row['size'][1]} | "
+              + ' | '.join(cells) + ' |', flush=True)
+
+
 def print_compare_row(row: dict, args) -> None:
     ours, peer = row['ours'], row['peer']
     megapixels = args.batch_size * row['size'][0] * row['size'][1] / 1e6
@@ -398,8 +431,9 @@ def print_compare_row(row: dict, args) -> None:
     per_mpx = fmt(mem and mem / megapixels, '.0f')
     print(f"{row['kind']:>8} {args.mode} {args.dtype} "
           f"{args.batch_size}x{row['size'][0]}x{row['size'][1]}: "
-          f"ours {ours['median_s']:.3f} s, {args.compare} "
-          f"{peer['median_s']:.3f} s -> {row['ratio']:.2f}x; call peak "
+          f"ours {ours['median_s']:.3f} s (min {ours['min_s']:.3f}), "
+          f"{args.compare} {peer['median_s']:.3f} s (min "
+          f"{peer['min_s']:.3f}) -> {row['ratio']:.2f}x; call peak "
           f"RSS ours {fmt(mem, '.0f')} MB ({per_mpx} MB/Mpx), "
           f"{args.compare} {fmt(peer['median_peak_mb'], '.0f')} "
           f"MB (ours/peer {fmt(row['memory_ratio'], '.2f')}); outputs "
@@ -510,6 +544,8 @@ def main(argv=None) -> int:
         return 2
     if args.compare:
         run_compare(cfg, args, device, dtype, result)
+    elif args.backend:
+        run_backends(cfg, args, device, result)
     elif args.mode == 'data':
         run_data(cfg, args, result)
     else:
@@ -522,7 +558,7 @@ def main(argv=None) -> int:
         result['peak_flops'] = peak
         result['mfu'] = result['achieved_flops'] / peak
     result['load_after'] = load_average()
-    if args.compare:
+    if args.compare or args.backend:
         print(f"cpu {result['cpu']}, {result['threads']} threads, load "
               f"{fmt(result['load_before'], '.2f')} -> "
               f"{fmt(result['load_after'], '.2f')}")
