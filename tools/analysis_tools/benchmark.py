@@ -376,6 +376,10 @@ def run_compare(cfg, args, device, dtype, result) -> None:
     """Ours vs ``args.compare`` for each kind and size, interleaved."""
     sizes = args.sizes or list(args.size)
     sizes = [tuple(sizes[i:i + 2]) for i in range(0, len(sizes), 2)]
+    if dtype != torch.float32 and device.type == 'cpu' and \
+            not cpu_info().native_bf16:
+        print('note: this CPU has no native bf16: bf16 ratios here are no '
+              'speed-up claim (fp32 is faster on it)')
     rows = []
     for kind in args.peer_kinds:
         kind_cfg = cfg.copy()
