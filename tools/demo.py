@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.evaluation.metrics.depth_metric import DepthMetric
 from da2zoe.registry import DATASETS, MODELS
-from da2zoe.visualization import make_depth_panels
+from da2zoe.visualization.depth_visualizer import make_depth_panels, write_rgb
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO, 'configs', 'da2zoe_tiny_synthetic.py')
@@ -122,7 +122,7 @@ def save_picture(model, samples: list, path: str) -> None:
     panels = make_depth_panels(image, sample.pred_depth[0].numpy(),
                                sample.gt_depth[0].numpy(),
                                sample.gt_mask[0].numpy())
-    cv2.imwrite(path, panels[..., ::-1])
+    write_rgb(path, panels)  # raises OSError naming the file
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ from mmengine.config import Config, DictAction
 
 from da2zoe.registry import DATASETS
 from da2zoe.visualization import colorize_depth
+from da2zoe.visualization.depth_visualizer import write_rgb
 
 LOADERS = dict(train='train_dataloader', val='val_dataloader',
                test='test_dataloader')
@@ -120,7 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
         fractions[name].append(float(valid.mean()))
         if args.out:
             path = osp.join(args.out, f'{index:06d}_{name}.png')
-            cv2.imwrite(path, preview(sample)[..., ::-1])
+            write_rgb(path, preview(sample))  # OSError names the file
     lines = summarize(stats, fractions)
     print('\n'.join(lines))
     skipped = getattr(dataset, 'num_skipped', 0)

@@ -3,10 +3,9 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
-import cv2
 from mmengine.hooks import Hook
 
-from da2zoe.datasets.codecs import encode_millimetres
+from da2zoe.datasets.codecs import encode_millimetres, write_raw
 from da2zoe.registry import HOOKS
 
 
@@ -45,4 +44,5 @@ class PredictionWriterHook(Hook):
                             osp.splitext(rel)[0] + '.png')
             os.makedirs(osp.dirname(path), exist_ok=True)
             depth = sample.pred_depth.squeeze(0).float().cpu().numpy()
-            cv2.imwrite(path, encode_millimetres(depth))
+            # Raises OSError naming the file (full disk, bad folder).
+            write_raw(path, encode_millimetres(depth))
