@@ -86,10 +86,14 @@ class BaseDepthDataset(BaseDataset):
             log. Default: the class's :attr:`DATASET_NAME`.
         on_bad_sample (str, optional): ``'raise'`` or ``'skip'``. Default:
             ``'skip'`` when training, ``'raise'`` when ``test_mode``.
-        check_files (str): ``'first'`` checks at start that the first
-            sample's files exist (a wrong ``data_root`` fails at once),
-            ``'all'`` checks every sample, ``'none'`` skips the check.
-            Default: 'first'.
+        check_files (str): ``'all'`` checks at start that every sample's
+            files exist, ``'first'`` only the first one's (a wrong
+            ``data_root`` still fails at once; for lists on slow network
+            storage), ``'none'`` skips the check. Default: 'all'.
+        missing_files (str): What the start check does with missing files:
+            ``'raise'`` stops with their count and the first names,
+            ``'skip'`` drops those samples and logs the count and the first
+            names. Default: 'raise'.
         test_mode (bool): Evaluation dataset. Default: False.
         serialize_data (bool): Keep the list as one byte buffer shared by
             DataLoader workers. Default: True.
@@ -113,7 +117,8 @@ class BaseDepthDataset(BaseDataset):
                  eval_crop: EvalCrop = 'default',
                  dataset_name: Optional[str] = None,
                  on_bad_sample: Optional[str] = None,
-                 check_files: str = 'first',
+                 check_files: str = 'all',
+                 missing_files: str = 'raise',
                  test_mode: bool = False,
                  serialize_data: bool = True,
                  indices: Optional[Union[int, Sequence[int]]] = None,
@@ -142,6 +147,13 @@ class BaseDepthDataset(BaseDataset):
         if check_files not in ('first', 'all', 'none'):
             raise ValueError(f'check_files={check_files!r}: expected '
                              "'first', 'all' or 'none'")
+        if missing_files not in ('raise', 'skip'):
+            raise ValueError(f'missing_files={missing_files!r}: expected '
+                             "'raise' or 'skip'")
+        if test_mode and missing_files == 'skip':
+            raise ValueError(
+                'missing_files="skip" with test_mode=True would drop samples '
+                'from the evaluation; fix the list instead')
         if not 0 <= min_depth < max_depth:
             raise ValueError(f'min_depth={min_depth}, max_depth={max_depth}: '
                              'need 0 <= min_depth < max_depth')
@@ -151,6 +163,7 @@ class BaseDepthDataset(BaseDataset):
         self.dataset_name = dataset_name or self.DATASET_NAME
         self.on_bad_sample = on_bad_sample
         self.check_files = check_files
+        self.missing_files = missing_files
         self.skip_counter = SkipCounter(self.dataset_name)
         self.sample_spec = dict(
             dataset_name=self.dataset_name,
@@ -202,20 +215,49 @@ class BaseDepthDataset(BaseDataset):
         if not rows:
             raise ValueError(f'{self.dataset_name}: no usable sample in '
                              f'{where!r}')
-        checked = rows[:1] if self.check_files == 'first' else (
-            rows if self.check_files == 'all' else [])
-        for row in checked:
-            for key in ('img_path', 'depth_path'):
-                path = row.get(key)
-                if path is not None and not osp.isfile(path):
-                    raise FileNotFoundError(
-                        f'{self.dataset_name}: {key} {path!r} listed in '
-                        f'{where!r} does not exist (data_root='
-                        f'{self.data_root!r})')
+        rows = self._check_missing(rows, where)
         print_log(
             f'{self.dataset_name}: {len(rows)} samples from {where}',
             logger='current')
         return rows
+
+    def _check_missing(self, rows: List[dict], where: str) -> List[dict]:
+        """Apply :attr:`check_files` and :attr:`missing_files` to the rows.
+
+        Args:
+            rows (list[dict]): The samples of the list.
+            where (str): The list file, for the messages.
+
+        Returns:
+            list[dict]: The rows kept.
+
+        Raises:
+            FileNotFoundError: If files are missing in ``'raise'`` mode, or
+                no sample is left in ``'skip'`` mode.
+        """
+        count = dict(first=1, all=len(rows), none=0)[self.check_files]
+        missing, kept = [], []
+        for index, row in enumerate(rows):
+            absent = [row[key] for key in ('img_path', 'depth_path')
+                      if index < count and row.get(key) is not None
+                      and not osp.isfile(row[key])]
+            missing.extend(absent)
+            if not absent:
+                kept.append(row)
+        if not missing:
+            return rows
+        first = '\n  '.join(repr(path) for path in missing[:5])
+        message = (f'{self.dataset_name}: {len(missing)} files listed in '
+                   f'{where!r} do not exist ({len(rows) - len(kept)} of '
+                   f'{len(rows)} samples; data_root={self.data_root!r}), '
+                   f'first:\n  {first}')
+        if self.missing_files == 'raise' or not kept:
+            raise FileNotFoundError(
+                message + "\n(set the dataset's missing_files='skip' to "
+                'train without them)')
+        print_log(message + '\n(those samples are skipped)',
+                  logger='current', level=logging.WARNING)
+        return kept
 
     def report_bad_rows(self, bad_rows: List[Tuple[str, str]]) -> None:
         """Report list rows that do not parse: raise or warn by policy.

@@ -1,9 +1,11 @@
 """NYU Depth v2: the DenseDepth CSV release and BTS/ZoeDepth split files."""
 from typing import Callable, List, Optional, Sequence, Union
 
+from mmengine.logging import print_log
+
 from da2zoe.registry import DATASETS
 from .base_depth_dataset import BaseDepthDataset, depth_spec
-from .list_readers import read_rows
+from .list_readers import is_header, read_rows
 from .split_file_dataset import SplitFileDataset
 
 NYU_FOCAL = 518.8579
@@ -62,6 +64,10 @@ class NYUCSVDataset(BaseDepthDataset):
         """
         rows, bad = [], []
         for line_no, fields in read_rows(self.ann_file, sep=','):
+            if not rows and not bad and is_header(fields):
+                print_log(f'{self.ann_file}:{line_no}: header {fields} '
+                          'skipped', logger='current')
+                continue
             if len(fields) != 2 or not all(fields):
                 bad.append((f'{self.ann_file}:{line_no}',
                             f'expected "rgb,depth", got {fields}'))
