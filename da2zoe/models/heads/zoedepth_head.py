@@ -70,11 +70,12 @@ class ZoeDepthHead(BaseModule):
     turns the neck's ``final`` map (optionally with the relative depth
     appended) and the last embedding into bin probabilities; depth is the
     probability-weighted sum of the last centres, resized to the input.
-    Without ``return_extras`` that sum is taken band by band without the
-    (B, n_bins, H_f, W_f) probabilities (:func:`.binned_depth.binned_depth`:
-    same values to rounding, a fraction of the memory at the DPT's
-    input-resolution ``final``); exporters and ``torch.compile`` trace the
-    plain form.
+    When ``final`` is at the input resolution (``final_stride`` 1, the DPT
+    geometry) and no extras are asked for, the conditional log-binomial and
+    that sum are taken band by band without the (B, n_bins, H_f, W_f)
+    probabilities (:meth:`.ConditionalLogBinomial.expected_depth`: same
+    values to rounding, a fraction of the time and memory); exporters and
+    ``torch.compile`` trace the plain form.
 
     Reproduced reference quirks (see ``docs/model.md``): the normed
     attractor takes the raw first member of each channel pair; all
@@ -250,8 +251,11 @@ class ZoeDepthHead(BaseModule):
                 rel_depth = rel_depth.unsqueeze(1)
             rel_depth = resize_bilinear_ac(rel_depth, final.shape[-2:])
             final = torch.cat((final, rel_depth.to(final.dtype)), dim=1)
-        # The embedding is resized inside, after its 1x1 convolution.
-        if return_extras or _tracing():
+        # The embedding is resized inside, after its 1x1 convolution. Bands
+        # pay where final is at the input resolution (DPT geometry); the
+        # adapter geometry's 1/8 map keeps the plain form, bit for bit.
+        full_resolution = neck_out.get('final_stride') == 1
+        if return_extras or _tracing() or not full_resolution:
             probs = self.conditional_log_binomial(final, prev_embedding)
             centers = resize_bilinear_ac(centers, probs.shape[-2:])
             depth = (probs * centers).sum(dim=1, keepdim=True)
