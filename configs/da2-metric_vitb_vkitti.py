@@ -12,6 +12,9 @@ test_pipeline = [
     t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
 ]
 model = dict(
+    # Or the official depth_anything_v2_metric_vkitti_vitb.pth.
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='hf://depth-anything/Depth-Anything-V2-Metric-Outdoor-Base-hf'),
     backbone=dict(arch='vitb'),
     neck=dict(in_channels=768, features=128,
               out_channels=[96, 192, 384, 768],

@@ -12,6 +12,9 @@ test_pipeline = [
     t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
 ]
 model = dict(
+    # Or the official depth_anything_v2_metric_vkitti_vitl.pth.
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='hf://depth-anything/Depth-Anything-V2-Metric-Outdoor-Large-hf'),
     neck=dict(max_depth=80.0),
     head=dict(max_depth=80.0))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

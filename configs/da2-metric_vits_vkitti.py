@@ -12,6 +12,9 @@ test_pipeline = [
     t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
 ]
 model = dict(
+    # Or the official depth_anything_v2_metric_vkitti_vits.pth.
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='hf://depth-anything/Depth-Anything-V2-Metric-Outdoor-Small-hf'),
     backbone=dict(arch='vits'),
     neck=dict(in_channels=384, features=64,
               out_channels=[48, 96, 192, 384],

@@ -12,6 +12,9 @@ _base_ = [
     '_base_/schedules/zoedepth_onecycle_5e.py', '_base_/default_runtime.py'
 ]
 model = dict(
+    # DA-V2 Base relative: encoder + DPT (or depth_anything_v2_vitb.pth).
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='hf://depth-anything/Depth-Anything-V2-Base-hf'),
     backbone=dict(arch='vitb', out_indices=None),  # None: the arch's blocks
     neck=dict(in_channels=768, features=128, out_channels=[96, 192, 384, 768]),
     head=dict(bottleneck_channels=128, level_channels=128))

@@ -10,7 +10,11 @@ _base_ = [
     '_base_/schedules/zoedepth_onecycle_5e.py', '_base_/default_runtime.py'
 ]
 model = dict(
-    backbone=dict(arch='vitg', out_indices=None),  # None: the arch's blocks
+    # DINOv2 giant (DA-V2 giant is not released; the DPT starts random).
+    backbone=dict(
+        arch='vitg', out_indices=None,  # None: the arch's blocks
+        init_cfg=dict(type='Pretrained', prefix='backbone.',
+                      checkpoint='hf://facebook/dinov2-giant')),
     neck=dict(in_channels=1536, features=384, out_channels=[1536] * 4),
     head=dict(bottleneck_channels=384, level_channels=384))
 optim_wrapper = dict(

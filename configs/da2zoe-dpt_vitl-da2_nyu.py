@@ -11,7 +11,11 @@ _base_ = [
     '_base_/models/da2zoe-dpt.py', '_base_/datasets/nyu.py',
     '_base_/schedules/zoedepth_onecycle_5e.py', '_base_/default_runtime.py'
 ]
-model = dict(backbone=dict(out_indices=None))  # None: the arch's blocks
+model = dict(
+    # DA-V2 Large relative: encoder + DPT (or depth_anything_v2_vitl.pth).
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='hf://depth-anything/Depth-Anything-V2-Large-hf'),
+    backbone=dict(out_indices=None))  # None: the arch's blocks
 optim_wrapper = dict(
     paramwise_cfg=dict(
         encoder_lr_factor=50.0, custom_keys={'neck.': dict(lr_mult=0.02)}))

@@ -18,6 +18,9 @@ test_pipeline = [
     t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
 ]
 model = dict(
+    # The DA-V1 metric outdoor file (its folder: --cfg-options).
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='depth_anything_metric_depth_outdoor.pt'),
     data_preprocessor=dict(input_resize=dict(size=(392, 518))),
     head=dict(bin_centers_type='normed', max_depth=80.0),
     test_cfg=dict(flip=True))

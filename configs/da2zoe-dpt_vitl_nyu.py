@@ -24,6 +24,9 @@ test_pipeline = [
     t for t in _base_.test_pipeline if t['type'] != 'KeepAspectResize'
 ]
 model = dict(
+    # The DA-V1 metric indoor file (its folder: --cfg-options).
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='depth_anything_metric_depth_indoor.pt'),
     data_preprocessor=dict(input_resize=dict(size=(392, 518))),
     test_cfg=dict(flip=True))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

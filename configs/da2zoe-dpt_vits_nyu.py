@@ -11,6 +11,9 @@ _base_ = [
     '_base_/schedules/zoedepth_onecycle_5e.py', '_base_/default_runtime.py'
 ]
 model = dict(
+    # DA-V2 Small relative: encoder + DPT (or depth_anything_v2_vits.pth).
+    init_cfg=dict(type='Pretrained',
+                  checkpoint='hf://depth-anything/Depth-Anything-V2-Small-hf'),
     backbone=dict(arch='vits', out_indices=None),  # None: the arch's blocks
     neck=dict(in_channels=384, features=64, out_channels=[48, 96, 192, 384]),
     head=dict(bottleneck_channels=64, level_channels=64))

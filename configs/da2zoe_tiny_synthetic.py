@@ -15,7 +15,8 @@ model = dict(
     backbone=dict(
         arch=dict(_delete_=True, embed_dims=128, num_layers=6, num_heads=4),
         out_indices=(1, 3, 4, 5),
-        frozen=False),  # no pretrained weights offline: train everything
+        init_cfg=None,  # no pretrained weights offline: train everything
+        frozen=False),
     neck=dict(in_channels=128, channels=64),
     head=dict(bottleneck_channels=64, level_channels=64, n_bins=64,
               bin_embedding_dim=64, min_depth=1e-3, max_depth=10.0),

@@ -6,6 +6,12 @@ _base_ = [
     '_base_/schedules/seed_step_50e.py', '_base_/default_runtime.py'
 ]
 model = dict(
-    backbone=dict(arch='vitb'),
+    # The encoder of Depth Anything V2 Base (official file
+    # depth_anything_v2_vitb.pth works too: --pretrained-checkpoint FILE).
+    backbone=dict(
+        arch='vitb',
+        init_cfg=dict(
+            type='Pretrained', prefix='backbone.',
+            checkpoint='hf://depth-anything/Depth-Anything-V2-Base-hf')),
     neck=dict(in_channels=768, channels=128),
     head=dict(bottleneck_channels=128, level_channels=128))

@@ -6,4 +6,4 @@ _base_ = [
     '_base_/models/da2zoe.py', '_base_/datasets/nyu.py',
     '_base_/schedules/seed_step_50e.py', '_base_/default_runtime.py'
 ]
-model = dict(backbone=dict(arch='vitl'))
+model = dict(backbone=dict(arch='vitl'))  # weights: the model base's

@@ -8,6 +8,12 @@ _base_ = [
     '_base_/schedules/seed_step_50e.py', '_base_/default_runtime.py'
 ]
 model = dict(
-    backbone=dict(arch='vits'),
+    # The encoder of Depth Anything V2 Small (official file
+    # depth_anything_v2_vits.pth works too: --pretrained-checkpoint FILE).
+    backbone=dict(
+        arch='vits',
+        init_cfg=dict(
+            type='Pretrained', prefix='backbone.',
+            checkpoint='hf://depth-anything/Depth-Anything-V2-Small-hf')),
     neck=dict(in_channels=384, channels=128),
     head=dict(bottleneck_channels=128, level_channels=128))

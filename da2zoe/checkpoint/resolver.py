@@ -26,6 +26,7 @@ from huggingface_hub import hf_hub_download, snapshot_download
 from safetensors.torch import load_file
 
 from .safe_load import MapLocation, load_checkpoint_file
+from .zoo import where_to_get
 
 HF_SCHEME = 'hf://'
 # Preferred weight files of a snapshot folder, best first.
@@ -100,7 +101,8 @@ def resolve_weights(spec: str | os.PathLike,
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'No checkpoint file {path!r} (a file, a Hugging Face snapshot '
-            'folder or hf://<owner>/<repo>[/<file>] is expected)')
+            'folder or hf://<owner>/<repo>[/<file>] is expected).' +
+            where_to_get(path))
     return [path]
 
 

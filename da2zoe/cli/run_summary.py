@@ -14,6 +14,8 @@ from typing import Optional
 
 from mmengine.runner import Runner, find_latest_checkpoint
 
+from da2zoe.checkpoint import random_frozen_message
+
 
 def saved_config_path(runner: Runner) -> str:
     """The run's config file, written if no backend wrote it.
@@ -67,6 +69,24 @@ def evaluation_command(config: str,
     return ' '.join(shlex.quote(w) for w in words)
 
 
+def random_frozen_banner(model) -> Optional[str]:
+    """The random-frozen-encoder banner again, if it still applies.
+
+    Args:
+        model (nn.Module): The trained model (DDP-wrapped or not).
+
+    Returns:
+        str | None: The banner when the frozen encoder still holds its
+        random initialisation (and that was not opted into), else None.
+    """
+    backbone = getattr(getattr(model, 'module', model), 'backbone', None)
+    if (backbone is None or not getattr(backbone, 'frozen', False)
+            or getattr(backbone, 'allow_random_frozen', True)
+            or not backbone.holds_random_init()):
+        return None
+    return random_frozen_message(backbone.arch_name)
+
+
 def report_saved_config(runner: Runner) -> None:
     """Logs the run's saved config and the command to test its checkpoint.
 
@@ -83,4 +103,7 @@ def report_saved_config(runner: Runner) -> None:
     else:
         lines.append('evaluate it on the test data of this run: ' +
                      evaluation_command(config, checkpoint, runner.world_size))
+    banner = random_frozen_banner(runner.model)
+    if banner:  # repeated last: the start-up copy scrolled away long ago
+        lines.append(banner)
     runner.logger.info('\n'.join(lines))

@@ -15,6 +15,7 @@ from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.checkpoint import register_safe_globals
 from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.preflight import config_path_error
+from da2zoe.cli.weight_sources import weight_lines
 from da2zoe.engine.runner import DepthRunner
 
 
@@ -194,11 +195,7 @@ def _describe_model(cfg: Config) -> list:
     losses = ', '.join(f'{loss.get("type")} x{loss.get("loss_weight", 1.0)}'
                        for loss in model.get('losses', []))
     lines.append(f'losses: {losses}')
-    if model.get('pretrained'):
-        lines.append(f'pretrained: {model.pretrained}')
-    if model.get('init_cfg'):
-        lines.append(f'init_cfg: {model.init_cfg}')
-    return lines
+    return lines  # the weights: weight_lines, at the end
 
 
 def print_key_choices(cfg: Config,
@@ -236,6 +233,7 @@ def print_key_choices(cfg: Config,
                  f'world_size={os.environ.get("WORLD_SIZE", 1)}')
     for flag in cfg.get('applied_flags', []):
         lines.append(f'flag: {flag}')
+    lines += weight_lines(cfg)  # the banner, if any, last
     text = 'da2zoe run:\n  ' + '\n  '.join(lines)
     if logger is None:
         print(text)

@@ -26,6 +26,7 @@ from da2zoe.cli.runner_setup import (
 )
 from da2zoe.cli.seed_config import ConfigConflictError, apply_seed_arguments
 from da2zoe.cli.seed_flags import add_seed_arguments
+from da2zoe.cli.weight_sources import drop_config_weights
 from da2zoe.engine.runner import CheckpointMismatchError
 
 
@@ -115,6 +116,10 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    replaced = drop_config_weights(cfg)
+    if replaced:
+        applied.append(('weights', 'init_cfg', replaced))
+
     if args.amp and not _amp_pays(args):
         applied.append(('--amp', 'optim_wrapper.type',
                         'unchanged (float32: no native bf16 on this CPU)'))
@@ -174,7 +179,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with one_line_config_errors(runner.cfg):  # datasets build lazily
             runner.train()
-    except CheckpointMismatchError as err:
+    except (CheckpointMismatchError, FileNotFoundError) as err:
+        # Missing weights (the resolver names the file / repo and where to
+        # get it) or data: one line, not a traceback.
         runner.logger.error(str(err))
         print(f'error: {err}', file=sys.stderr)
         return 2

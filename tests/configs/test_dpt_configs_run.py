@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 TINY_DPT = '''
 _base_ = ['{config}']
 model = dict(
+    init_cfg=None,  # the config's DA-V2 weights do not fit a tiny encoder
     backbone=dict(arch=dict(_delete_=True, embed_dims=64, num_layers=4,
                             num_heads=2), out_indices=None),
     neck=dict(in_channels=64, features=16, out_channels=[8, 16, 32, 64]),

@@ -159,6 +159,7 @@ def tiny_model(frozen: bool):
                               'configs/da2zoe_vits_nyu.py'))
     cfg.model.backbone.arch = dict(embed_dims=64, num_layers=4, num_heads=2)
     cfg.model.backbone.frozen = frozen
+    cfg.model.backbone.init_cfg = None  # the zoo weights: not this arch
     cfg.model.neck.in_channels = 64
     model = MODELS.build(cfg.model)
     model.init_weights()

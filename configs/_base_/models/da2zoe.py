@@ -16,6 +16,12 @@ model = dict(
         # Activation checkpointing of the ViT blocks (only active in training
         # with a trainable encoder): less memory for some extra compute.
         with_cp=False,
+        # Depth Anything V2 Large's encoder (official file
+        # depth_anything_v2_vitl.pth works too: --pretrained-checkpoint
+        # FILE); the other archs' configs name their own.
+        init_cfg=dict(
+            type='Pretrained', prefix='backbone.',
+            checkpoint='hf://depth-anything/Depth-Anything-V2-Large-hf'),
     ),
     neck=dict(type='AdapterFusionNeck', in_channels=1024, channels=256,
               final_channels=32, strides=(8, 16, 32), refine_blocks=1),
