@@ -14,7 +14,8 @@
 #   OMP_NUM_THREADS: intra-op threads per process. When unset it is set to
 #     max(1, cores / GPUS) so that the processes share the cores instead of
 #     each starting one thread per core (torchrun would use 1).
-#   PYTHON (python): the interpreter.
+#   PYTHON: the interpreter; default the repo's .venv/bin/python when it
+#     exists (tools/setup_env.sh makes it), else python.
 # Example: 2 processes on a CPU-only machine, port 29600:
 #   PORT=29600 tools/dist_train.sh configs/da2zoe_tiny_synthetic.py 2 \
 #       --work-dir work_dirs/tiny_ddp
@@ -40,9 +41,16 @@ if [ -z "${OMP_NUM_THREADS:-}" ]; then
     export OMP_NUM_THREADS=$((THREADS > 0 ? THREADS : 1))
 fi
 TOOLS=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x "$TOOLS/../.venv/bin/python" ]; then
+        PYTHON="$TOOLS/../.venv/bin/python"
+    else
+        PYTHON=python
+    fi
+fi
 
 PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
-exec "${PYTHON:-python}" -m torch.distributed.run \
+exec "$PYTHON" -m torch.distributed.run \
     --nnodes "$NNODES" \
     --node_rank "$NODE_RANK" \
     --master_addr "$MASTER_ADDR" \

@@ -29,6 +29,7 @@ metric) and dense sets mixed and a dataset size that 2 does not divide.
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -214,3 +215,21 @@ def test_dist_test_matches_one_process(synthetic_root, tiny_checkpoint,
     for key, value in single.items():
         # Batch composition differs (kernels sum in another order): 1e-6.
         assert dist[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
+
+@pytest.mark.parametrize('tool', ['dist_train.sh', 'dist_test.sh'])
+def test_scripts_default_to_the_repo_venv(tool, tmp_path):
+    """Without PYTHON, the repo's .venv interpreter runs torchrun."""
+    (tmp_path / 'tools').mkdir()
+    script = tmp_path / 'tools' / tool
+    shutil.copy(REPO / 'tools' / tool, script)
+    venv = tmp_path / '.venv' / 'bin'
+    venv.mkdir(parents=True)
+    (venv / 'python').write_text('#!/bin/sh\necho "venv python"\n')
+    (venv / 'python').chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHON'}
+    args = ['c.py', '2'] if 'train' in tool else ['c.py', 'w.pth', '2']
+    result = subprocess.run([str(script), *args], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'venv python'
