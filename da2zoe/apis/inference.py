@@ -221,6 +221,9 @@ def _pack(cfg: Optional[Config], images: List[ImageLike], rgb: bool,
             pipelines[from_array] = build_inference_pipeline(
                 cfg, from_array, input_size, process_res)
         if from_array:
+            if 0 in np.shape(image)[:2]:
+                raise ValueError(f'image {len(packed)} is empty: shape '
+                                 f'{tuple(np.shape(image))}')
             packed.append(pipelines[True](dict(img=to_rgb(image, rgb))))
             continue
         try:

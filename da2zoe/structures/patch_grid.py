@@ -9,6 +9,10 @@ from typing import Sequence, Tuple, Union
 import numpy as np
 
 PATCH_SIZE = 14
+#: Largest side a keep-aspect resize may produce: past it one image needs
+#: gigabytes of activations (a 1x4000 strip scaled to a 518 short side asks
+#: for a 518x2072000 input, 12.9 GB).
+MAX_SIDE = 4096
 
 Size = Union[int, Sequence[int]]
 
@@ -84,12 +88,25 @@ def keep_aspect_size(shape: Tuple[int, int],
     Returns:
         tuple[int, int]: The new ``(height, width)``, multiples of
         ``patch_size``.
+
+    Raises:
+        ValueError: For an empty image, or one whose long side would pass
+            :data:`MAX_SIDE`.
     """
     bounds = ((min_size, min_size) if isinstance(min_size, int) else
               tuple(min_size))
     if min(bounds) <= 0:
         raise ValueError(f'min_size must be positive, got {min_size}')
+    if min(shape[:2]) <= 0:
+        raise ValueError(f'empty image: shape {tuple(shape)}')
     scale = max(bounds[0] / shape[0], bounds[1] / shape[1])
+    if max(shape[:2]) * scale > MAX_SIDE:
+        raise ValueError(
+            f'a {shape[0]}x{shape[1]} image resized to a short side of '
+            f'{min(bounds)} would be {round(shape[0] * scale)}x'
+            f'{round(shape[1] * scale)}, past the {MAX_SIDE} px limit of '
+            'one side (patch_grid.MAX_SIDE): crop it to an aspect ratio of '
+            f'at most {MAX_SIDE / min(bounds):.1f}:1 or lower the size')
 
     def constrain(value: float, lower: int) -> int:
         out = int(np.round(value / patch_size) * patch_size)

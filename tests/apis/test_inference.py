@@ -99,3 +99,17 @@ def test_unreadable_paths_are_named(tiny, tmp_path):
     for path in (broken, tmp_path / 'missing.png'):
         with pytest.raises(ImageReadError, match=path.name):
             inference(tiny[2], str(path))
+
+
+@pytest.mark.parametrize('shape', [(0, 0, 3), (0, 12, 3), (12, 0)])
+def test_empty_image_is_refused_by_index(tiny, image, shape):
+    with pytest.raises(ValueError, match=r'image 1 is empty: shape'):
+        inference(tiny[2], [image, np.zeros(shape, np.uint8)])
+
+
+def test_extreme_aspect_is_refused_before_any_allocation(tiny, tmp_path):
+    strip = tmp_path / 'strip.png'
+    cv2.imwrite(str(strip), np.full((1, 4000, 3), 90, np.uint8))
+    with pytest.raises(ValueError, match=r'1x4000 image .* 56x224000, past '
+                       r'the 4096 px limit'):
+        inference(tiny[2], str(strip))

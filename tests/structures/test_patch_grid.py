@@ -72,3 +72,12 @@ def test_384_is_rejected_with_392_suggested():
 def test_valid_sizes_pass():
     assert check_multiple_of_14(392, 'x') == 392
     assert check_multiple_of_14([392, 518], 'x') == (392, 518)
+
+
+def test_keep_aspect_size_bounds_and_empty_shapes():
+    from da2zoe.structures.patch_grid import MAX_SIDE, keep_aspect_size
+    assert keep_aspect_size((352, 1216), 518)[1] <= MAX_SIDE  # KITTI fits
+    with pytest.raises(ValueError, match='past the 4096 px limit'):
+        keep_aspect_size((1, 4000), 518)
+    with pytest.raises(ValueError, match=r'empty image: shape \(0, 5\)'):
+        keep_aspect_size((0, 5), 518)
