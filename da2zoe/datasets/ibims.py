@@ -3,6 +3,8 @@ import glob
 import os.path as osp
 from typing import Callable, List, Sequence, Union
 
+from mmengine.logging import print_log
+
 from da2zoe.registry import DATASETS
 from .base_depth_dataset import BaseDepthDataset, depth_spec
 from .codecs import IBIMS_PLANES
@@ -62,6 +64,7 @@ class IBimsDataset(BaseDepthDataset):
         if format not in IBIMS_FORMATS:
             raise ValueError(f'format={format!r}: expected one of '
                              f'{IBIMS_FORMATS}')
+        data_root = find_ibims_root(data_root)
         self.format = detect_ibims_format(data_root) if format == 'auto' \
             else format
         self.image_list = image_list
@@ -125,6 +128,47 @@ def png_row(root: str, name: str) -> dict:
         intrinsics_path=calib if osp.isfile(calib) else None)
 
 
+def _is_release(folder: str) -> bool:
+    return bool(glob.glob(osp.join(folder, '*.mat'))) or (
+        osp.isdir(osp.join(folder, 'rgb'))
+        and osp.isdir(osp.join(folder, 'depth')))
+
+
+def find_ibims_root(data_root: str) -> str:
+    """The release folder: ``data_root`` itself or its one release subfolder.
+
+    The iBims-1 download unpacks to ``<parent>/ibims1_core_mat/`` (and the
+    PNG release to ``ibims1_core_raw/``); pointing at the parent works when
+    one subfolder is a release, or one of several is the ``.mat`` release.
+
+    Args:
+        data_root (str): The release's folder or the folder above it.
+
+    Returns:
+        str: The folder that holds the release.
+
+    Raises:
+        FileNotFoundError: If several subfolders are releases and not
+            exactly one of them the ``.mat`` release (naming them).
+    """
+    if _is_release(data_root) or not osp.isdir(data_root):
+        return data_root
+    found = sorted(path for path in glob.glob(osp.join(data_root, '*', ''))
+                   if _is_release(path))
+    mats = [path for path in found if glob.glob(osp.join(path, '*.mat'))]
+    if len(found) == 1 or len(mats) == 1:  # the .mat release has it all
+        chosen = (found if len(found) == 1 else mats)[0].rstrip('/')
+        print_log(f'iBims-1: {data_root!r} is the folder above the release; '
+                  f'using {chosen!r}', logger='current')
+        return chosen
+    if found:
+        raise FileNotFoundError(
+            f'iBims-1: {data_root!r} holds several releases '
+            f'{[osp.basename(p.rstrip("/")) for p in found]}; pass one of '
+            'them as the root')
+    return data_root
+
+
 def detect_ibims_format(data_root: str) -> str:
     """``'png'`` if ``data_root`` has ``rgb/`` and ``depth/``, ``'mat'`` if it
     has ``.mat`` files.
@@ -145,4 +189,5 @@ def detect_ibims_format(data_root: str) -> str:
         return 'mat'
     raise FileNotFoundError(
         f'iBims-1: {data_root!r} holds neither .mat files nor rgb/ + depth/ '
-        'folders')
+        'folders (nor does any subfolder: pass the release folder, e.g. '
+        "'<download>/ibims1_core_mat')")

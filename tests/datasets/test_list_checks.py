@@ -61,3 +61,19 @@ def test_missing_files_skipped_by_policy(tmp_path):
     with pytest.raises(ValueError, match="missing_files='nope'"):
         NYUCSVDataset(csv_file='list.csv', data_root=str(tmp_path),
                       missing_files='nope')
+
+
+def test_ibims_root_may_be_the_release_s_parent(synthetic_root, tmp_path):
+    from da2zoe.datasets import IBimsDataset
+    release = synthetic_root / 'ibims' / 'ibims1_core_mat'
+    above = IBimsDataset(data_root=str(synthetic_root / 'ibims'),
+                         test_mode=True)
+    direct = IBimsDataset(data_root=str(release), test_mode=True)
+    assert above.data_root == direct.data_root == str(release)
+    assert len(above) == len(direct) > 0
+    for name in ('a', 'b'):
+        (tmp_path / name / 'rgb').mkdir(parents=True)
+        (tmp_path / name / 'depth').mkdir()
+    with pytest.raises(FileNotFoundError, match=r"several releases \['a', "
+                       r"'b'\]"):
+        IBimsDataset(data_root=str(tmp_path), test_mode=True)
