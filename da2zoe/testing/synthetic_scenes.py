@@ -28,7 +28,7 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -412,7 +412,8 @@ def _screen_window(corners: np.ndarray, layout: _Layout,
 def render_scene(index: int,
                  seed: int = 0,
                  size: tuple[int, int] = NYU_SIZE,
-                 intrinsics: np.ndarray | None = None) -> SyntheticScene:
+                 intrinsics: np.ndarray | None = None,
+                 camera_offset: np.ndarray | None = None) -> SyntheticScene:
     """Render scene ``index`` of ``seed``.
 
     Args:
@@ -422,6 +423,10 @@ def render_scene(index: int,
         size: (height, width) of the image.
         intrinsics: (3, 3) pinhole matrix for ``size``; defaults to NYU's,
             scaled to ``size``.
+        camera_offset: (3,) world-frame metres (x right, y up, z forward)
+            added to the sampled camera position, for moving-camera
+            sequences (:mod:`.synthetic_sequence`); objects stand at least
+            0.8 m ahead of the unmoved camera.
 
     Returns:
         The rendered :class:`SyntheticScene`.
@@ -429,6 +434,10 @@ def render_scene(index: int,
     intrinsics = nyu_intrinsics(size) if intrinsics is None else np.asarray(
         intrinsics, dtype=np.float64)
     layout = _sample_layout(index, seed)
+    if camera_offset is not None:
+        layout = replace(layout,
+                         camera_position=layout.camera_position +
+                         np.asarray(camera_offset, np.float32))
     rays = _camera_rays(size[0], size[1],
                         tuple(float(v) for v in intrinsics.ravel()))
     direction = (layout.camera_rotation.astype(np.float32) @ rays.reshape(
