@@ -15,6 +15,16 @@ writes, as chosen with ``--save``:
   ``--intrinsics`` or ``--hfov``; see :mod:`da2zoe.apis.pointcloud` for
   the pixel convention).
 
+- ``video``: ``<video stem>_depth.mp4`` (``--video-format avi``), the colour
+  depth of each video, camera or frame folder in one colour range.
+
+INPUT may also be a camera index (``0``, ``camera:0``; ``--max-frames``).
+``--temporal-smoothing STRENGTH`` (videos, cameras, frame folders) averages
+each frame's aligned depth with the previous output on unchanged pixels
+(:mod:`da2zoe.apis.temporal`); the saved depth is the smoothed one. A
+sequence that breaks off (unreadable, size change) is named with its frame
+index, its earlier frames are kept, and the exit status is 1.
+
 ``--intrinsics`` / ``--hfov`` also give a model with a canonical camera
 (``model.camera``) the focal its prediction is rescaled by.
 ``--align-sparse FILE|DIR`` fits each prediction's scale (``--align-shift``:
@@ -53,6 +63,7 @@ from da2zoe.apis.sources import (
     count_frames,
     iter_frames,
 )
+from da2zoe.apis.video import SequenceOutputs
 from da2zoe.structures.patch_grid import check_multiple_of_14
 
 
@@ -74,7 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--out-dir', default='work_dirs/infer', help='output folder')
     parser.add_argument(
-        '--save', nargs='+', choices=OUTPUT_KINDS, default=['png16', 'color'],
+        '--save', nargs='+', choices=OUTPUT_KINDS + ('video', ),
+        default=['png16', 'color'],
         help='outputs per image (default: png16 color)')
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -125,6 +137,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--ply-format', choices=('binary', 'ascii'), default='binary')
     parser.add_argument(
+        '--temporal-smoothing', type=float, default=0.0, metavar='STRENGTH',
+        help='video / frame sequence: moving average of aligned depth on '
+        'unchanged pixels, strength in [0, 1) (0 = off)')
+    parser.add_argument(
+        '--change-threshold', type=float, default=0.04,
+        help='grey-level change (0-1) that resets a pixel\'s history')
+    parser.add_argument(
+        '--temporal-align', choices=('scale', 'scale_shift', 'none'),
+        default='scale', help='scale_shift for relative-depth models')
+    parser.add_argument('--video-format', choices=('mp4', 'avi'),
+                        default='mp4', help='container of --save video')
+    parser.add_argument('--fps', type=float,
+                        help='depth video frame rate (default: the source)')
+    parser.add_argument('--max-frames', type=int,
+                        help='most frames per video / camera / sequence')
+    parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config keys')
     args = parser.parse_args(argv)
@@ -169,7 +197,14 @@ class Runner:
                                 not args.no_colorbar, args.side_by_side)
         self.used_names = set()
         self.done = 0
+        self.broken = 0  # sequences that broke off (named in the log)
         self.failed: List[str] = []
+        self.sequences = SequenceOutputs(
+            args.temporal_smoothing, args.change_threshold,
+            args.temporal_align,
+            args.out_dir if 'video' in args.save else None,
+            args.video_format, args.fps, self.style)
+        self.kinds = [k for k in args.save if k != 'video']
 
     def _intrinsics(self, height: int, width: int):
         if self.args.intrinsics is not None:
@@ -241,9 +276,10 @@ class Runner:
                 continue
             try:
                 name = self._unique(frame.name)
+                depth = self.sequences(frame, depth, rgb)
                 save_outputs(
                     args.out_dir, name, depth, rgb,
-                    args.save, self._intrinsics(*depth.shape),
+                    self.kinds, self._intrinsics(*depth.shape),
                     ply_binary=args.ply_format == 'binary', style=self.style)
                 if sky is not None:
                     save_sky_mask(args.out_dir, name, sky, self.sky_threshold)
@@ -274,8 +310,13 @@ def main(argv=None) -> int:
         return 2
     start = time.perf_counter()
     batch: List[Frame] = []
-    with tqdm(total=count_frames(sources), unit='img') as progress:
-        for frame in iter_frames(sources):
+    sequence = args.input if (args.temporal_smoothing > 0
+                              or 'video' in args.save) else None
+    with tqdm(total=count_frames(sources, args.max_frames),
+              unit='frame') as progress:
+        frames = iter_frames(sources, sequence, args.max_frames)
+        for frame in frames:
+            runner.broken += frame.fatal
             if frame.image is None:
                 runner.fail(frame, frame.error)
                 progress.update(1)
@@ -288,6 +329,7 @@ def main(argv=None) -> int:
         if batch:
             runner.run_batch(batch)
             progress.update(len(batch))
+    runner.sequences.close()
     elapsed = time.perf_counter() - start
     per_image = elapsed / max(runner.done, 1)
     print(f'done {runner.done}, failed {len(runner.failed)}, '
@@ -295,7 +337,7 @@ def main(argv=None) -> int:
           f'{osp.abspath(args.out_dir)}')
     for source in runner.failed:
         print(f'  failed: {source}')
-    return 0 if runner.done else 1
+    return 0 if runner.done and not runner.broken else 1
 
 
 if __name__ == '__main__':
