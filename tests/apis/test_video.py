@@ -57,3 +57,16 @@ def test_size_change_and_bad_sources_name_source_and_frame(setup):
     frames = list(iter_frames(['camera:7']))
     assert len(frames) == 1 and frames[0].fatal
     assert 'Cannot open camera 7' in frames[0].error
+
+
+def test_a_truncated_video_names_the_frame_it_broke_at(tmp_path):
+    walk = render_sequence(0, 0, (56, 70), num_frames=8)
+    path = write_video(str(tmp_path / 'cut.avi'), walk.rgb)
+    data = open(path, 'rb').read()
+    open(path, 'wb').write(data[:int(len(data) * 0.6)])
+    frames = list(iter_frames([path]))
+    *good, last = frames
+    assert 0 < len(good) < 8 and all(f.image is not None for f in good)
+    assert last.fatal and last.image is None
+    assert f'frame {len(good)} could not be decoded' in last.error
+    assert 'header says 8 frames' in last.error and path in last.error
