@@ -20,6 +20,7 @@ def tiny(out_indices, pretrained=None) -> torch.nn.Module:
     cfg.backbone.update(arch=dict(ARCH), out_indices=out_indices)
     cfg.neck.update(in_channels=32, features=8, out_channels=[8, 8, 8, 8])
     cfg.head.update(bottleneck_channels=8, level_channels=8)
+    cfg.init_cfg = None  # the config's official weights: not this arch
     cfg.pretrained = pretrained
     return MODELS.build(cfg)
 

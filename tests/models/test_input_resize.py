@@ -9,7 +9,11 @@ from da2zoe.models.data_preprocessor import (
     IMAGENET_STD,
     DepthDataPreprocessor,
 )
-from da2zoe.structures.patch_grid import keep_aspect_size, midas_resize_size
+from da2zoe.structures.patch_grid import (
+    MAX_SIDE,
+    keep_aspect_size,
+    midas_resize_size,
+)
 
 
 @pytest.mark.parametrize('shape,target,method,expected', [
@@ -25,10 +29,18 @@ def test_midas_rule(shape, target, method, expected):
 
 def test_lower_bound_is_da2s_keep_aspect_rule():
     rng = np.random.default_rng(0)
+    refused = 0
     for h, w in rng.integers(50, 2000, size=(200, 2)):
-        assert midas_resize_size((int(h), int(w)), (518, 518), True,
-                                 'lower_bound') == \
-            keep_aspect_size((int(h), int(w)), 518)
+        shape = (int(h), int(w))
+        if max(shape) / min(shape) * 518 > MAX_SIDE:
+            # DA-V2 would allocate a side past MAX_SIDE: we refuse instead.
+            with pytest.raises(ValueError, match='patch_grid.MAX_SIDE'):
+                keep_aspect_size(shape, 518)
+            refused += 1
+            continue
+        assert midas_resize_size(shape, (518, 518), True,
+                                 'lower_bound') == keep_aspect_size(shape, 518)
+    assert 0 < refused < 50
 
 
 def test_cv2_bicubic_is_da2_infer_image():

@@ -118,12 +118,17 @@ def test_uploads_are_read_upright_or_refused_by_name(tmp_path):
     with pytest.raises(UploadError, match=r'big.png is 30x20 pixels .* too '
                        'large, at most 0 MP'):
         read_upload(str(tmp_path / 'big.png'), SIZE, UploadLimits(100))
-    strip = np.zeros((8, 4000, 3), np.uint8)
+    strip = np.zeros((8, 500, 3), np.uint8)
     PIL.Image.fromarray(strip).save(tmp_path / 'strip.png')
     with pytest.raises(UploadError, match='strip.png .* would be resized to '
                        r'\d+x56 .* at input size 56'):
         read_upload(str(tmp_path / 'strip.png'), SIZE,
                     UploadLimits(max_input_pixels=100_000))
+    PIL.Image.fromarray(np.zeros((8, 4000, 3), np.uint8)).save(
+        tmp_path / 'long.png')
+    with pytest.raises(UploadError, match=r'long.png: a 8x4000 image .* past '
+                       r'the 4096 px limit .* at most 73.1:1'):
+        read_upload(str(tmp_path / 'long.png'), SIZE)
     PIL.Image.fromarray(rgb[:4]).save(tmp_path / 'thin.png')
     with pytest.raises(UploadError, match='thin.png is 30x4 pixels: too '
                        'small'):
