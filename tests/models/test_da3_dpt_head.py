@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from da2zoe.checkpoint import load_pretrained
+from da2zoe.models.depthers.feature_blocks import check_feature_blocks
 from da2zoe.models.depthers.metric_depther import MetricDepther
 from da2zoe.models.heads import DA3DPTHead
 from da2zoe.testing.da3_snapshot import (
@@ -147,3 +148,31 @@ def test_bad_settings_are_named():
     levels = model.backbone(torch.randn(1, 3, 28, 28))
     with pytest.raises(ValueError, match='predicts at'):
         model.head(levels, input_shape=(30, 28))
+
+
+def test_da3_weights_into_a_dinov2_norm_warn(snapshot):
+    """eps 1e-6 loads without an error: the check names the fix."""
+    arch = dict(TINY_DA3_BACKBONE['arch'], final_norm_eps=1e-6)
+    model = MetricDepther(backbone=dict(TINY_DA3_BACKBONE, arch=arch),
+                          neck=None, head=TINY_DA3_HEAD)
+    result = load_pretrained(model, str(snapshot))
+    message = check_feature_blocks(model, result, 'snap')
+    assert message is None  # the blocks agree
+    warning = model.backbone.check_checkpoint_arch(result.layout, 'snap')
+    assert "arch='da3-vitl'" in warning and 'eps 1e-06' in warning
+    good = build_tiny_da3()
+    assert good.backbone.check_checkpoint_arch(result.layout, 'x') is None
+    assert good.backbone.check_checkpoint_arch('depth_anything_v2',
+                                               'x') is None
+
+
+def test_da3_head_trained_on_other_blocks_warns(snapshot):
+    """Without a neck the head is the decoder the block check reads."""
+    arch = dict(TINY_DA3_BACKBONE['arch'], num_layers=5)
+    model = MetricDepther(
+        backbone=dict(TINY_DA3_BACKBONE, arch=arch, out_indices=(1, 2, 3, 4)),
+        neck=None, head=TINY_DA3_HEAD)
+    result = load_pretrained(model, str(snapshot))
+    message = check_feature_blocks(model, result, 'snap')
+    assert message is not None
+    assert '[0, 1, 2, 3]' in message and '[1, 2, 3, 4]' in message

@@ -20,6 +20,7 @@ POS_EMBED_RULES = {'dinov2': pos_embed_for_grid,
                    'transformers': pos_embed_for_grid_by_size}
 ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'mlp_ratio', 'ffn_type',
              'feature_blocks', 'final_norm_eps', 'mask_token')
+DA3_FINAL_NORM_EPS = 1e-5
 # What a custom arch dict leaves out (DINOv2's own values).
 ARCH_DEFAULTS = dict(mlp_ratio=4, ffn_type='mlp', final_norm_eps=1e-6,
                      mask_token=True)
@@ -106,7 +107,8 @@ class DINOv2(BaseModule):
         'da3-vitl': dict(embed_dims=1024, num_layers=24, num_heads=16,
                          mlp_ratio=4, ffn_type='mlp',
                          feature_blocks=(4, 11, 17, 23),
-                         final_norm_eps=1e-5, mask_token=False),
+                         final_norm_eps=DA3_FINAL_NORM_EPS,
+                         mask_token=False),
     }  # yapf: disable
 
     def __init__(self,
@@ -246,7 +248,41 @@ class DINOv2(BaseModule):
             prefix = cfg.get('prefix', 'backbone.')
             if prefix and not prefix.endswith('.'):
                 prefix += '.'
-            load_pretrained(self, cfg['checkpoint'], prefix_filter=prefix)
+            result = load_pretrained(self, cfg['checkpoint'],
+                                     prefix_filter=prefix)
+            self.check_checkpoint_arch(result.layout,
+                                       repr(cfg['checkpoint']))
+
+    def check_checkpoint_arch(self,
+                              layout: str,
+                              source: str,
+                              logger: logging.Logger | str = 'current'
+                              ) -> str | None:
+        """Warns when weights of ``layout`` expect another final norm.
+
+        Depth Anything 3's encoders were trained with a final LayerNorm of
+        eps 1e-5 and no mask token; loaded into DINOv2's eps 1e-6 they load
+        without an error and move every feature by ~3e-6 relative.
+
+        Args:
+            layout (str): The checkpoint's layout.
+            source (str): The checkpoint's name, for the message.
+            logger (logging.Logger | str): Where the warning goes.
+                Defaults to the current MMEngine logger.
+
+        Returns:
+            str | None: The warning, or None when the arch fits.
+        """
+        expected = DA3_FINAL_NORM_EPS if layout == 'depth_anything_3' else None
+        if expected is None or self.norm.eps == expected:
+            return None
+        message = (
+            f'{source} is a Depth Anything 3 encoder (final LayerNorm eps '
+            f'{expected}) but this DINOv2 uses eps {self.norm.eps}: set '
+            "model.backbone.arch='da3-vitl' (or final_norm_eps=1e-5, "
+            'mask_token=False in a custom arch dict)')
+        print_log(message, logger, logging.WARNING)
+        return message
 
     def holds_random_init(self) -> bool:
         """Whether the encoder still has the weights it was built with."""

@@ -53,11 +53,14 @@ def check_feature_blocks(model: nn.Module,
     """Warns when a loaded decoder expects other encoder blocks than the
     model reads.
 
-    Only checkpoints that carried decoder (``neck.``) weights are checked:
-    an encoder alone has no block choice.
+    Only checkpoints that carried decoder (``neck.``, or ``head.`` for a
+    model without a neck) weights are checked: an encoder alone has no
+    block choice. A DINOv2 backbone also checks that its arch fits the
+    checkpoint's (:meth:`DINOv2.check_checkpoint_arch`).
 
     Args:
-        model (nn.Module): A depther with ``backbone`` and ``neck``.
+        model (nn.Module): A depther with ``backbone`` and ``neck`` (or
+            ``head`` alone).
         result (LoadResult): What :func:`~da2zoe.checkpoint.load_pretrained`
             returned for it.
         source (str): The checkpoint's name, for the message.
@@ -68,15 +71,19 @@ def check_feature_blocks(model: nn.Module,
         str | None: The warning, or None when the blocks agree.
     """
     backbone = getattr(model, 'backbone', None)
-    neck = getattr(model, 'neck', None)
-    if backbone is None or neck is None:
+    # Without a neck the head is the decoder (Depth Anything 3's DPT head).
+    part = 'neck' if getattr(model, 'neck', None) is not None else 'head'
+    decoder = getattr(model, part, None)
+    if backbone is None or decoder is None:
         return None
+    if isinstance(backbone, DINOv2):
+        backbone.check_checkpoint_arch(result.layout, source, logger)
     missing = set(result.missing_keys)
-    loaded_neck = any(f'neck.{key}' not in missing
-                      for key in neck.state_dict())
+    loaded_decoder = any(f'{part}.{key}' not in missing
+                         for key in decoder.state_dict())
     expected = implied_feature_blocks(result.layout, backbone)
     reads = tuple(backbone.out_indices)
-    if not loaded_neck or expected is None or expected == reads:
+    if not loaded_decoder or expected is None or expected == reads:
         return None
     message = (
         f'{source} is a {result.layout!r} checkpoint whose decoder was '
