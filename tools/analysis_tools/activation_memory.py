@@ -103,7 +103,16 @@ def main(argv=None) -> int:
     model, crop = build_model(args)
     one = activation_bytes(model, crop, 1, args.dtype)
     two = activation_bytes(model, crop, 2, args.dtype)
-    per_sample, fixed = two - one, 2 * one - two
+    saved, fixed = two - one, 2 * one - two
+    recompute = 0
+    if args.with_cp:
+        # The backward pass recomputes one block at a time: its activations
+        # come back on top of the checkpointed inputs.
+        model.backbone.with_cp = False
+        plain = activation_bytes(model, crop, 1, args.dtype) - fixed
+        model.backbone.with_cp = True
+        recompute = max(plain - saved, 0) / len(model.backbone.blocks)
+    per_sample = saved + recompute
     total = sum(p.numel() for p in model.parameters())
     trained = trained_parameter_count(model)
     # One FSDP unit (the largest block) gathered, with its gradient.
@@ -126,13 +135,17 @@ def main(argv=None) -> int:
                    train_encoder=args.train_encoder, with_cp=args.with_cp,
                    params=total, trained_params=trained,
                    activation_bytes_per_image=per_sample,
+                   saved_bytes_per_image=saved,
+                   recompute_bytes_per_image=recompute,
                    activation_bytes_fixed=fixed,
                    reserve_gb=args.reserve_gb, rows=rows)
     print(f'{summary["arch"]} crop {crop} {args.dtype}, encoder '
           f'{"trained" if args.train_encoder else "frozen"}, '
           f'with_cp={args.with_cp}: {trained / 1e6:.1f} M of '
           f'{total / 1e6:.1f} M parameters trained; activations '
-          f'{per_sample / GB:.3f} GB per image + {fixed / GB:.3f} GB fixed')
+          f'{per_sample / GB:.3f} GB per image (saved {saved / GB:.3f} + '
+          f'one recomputed block {recompute / GB:.3f}) + '
+          f'{fixed / GB:.3f} GB fixed')
     print('| mode | GPUs | state GB / rank | ' +
           ' | '.join(f'batch / GPU, {c} GB' for c in CARDS_GB) + ' |')
     print('|---|---|---|' + '---|' * len(CARDS_GB))
