@@ -2,6 +2,7 @@
 clipping, and the non-finite loss guard."""
 import copy
 import logging
+import math
 
 import pytest
 import torch
@@ -184,3 +185,9 @@ def test_runner_skips_poisoned_batch_and_names_samples(tmp_path):
         pytest.approx(runner.message_hub.get_scalar(
             'train/decoder_lr').current() / 10)
     assert runner.message_hub.get_scalar('train/grad_norm') is not None
+    # the skipped step's loss is logged apart: the loss window stays finite
+    hub = runner.message_hub
+    losses, _ = hub.get_scalar('train/loss').data
+    assert len(losses) > 1 and all(math.isfinite(v) for v in losses)
+    skipped, _ = hub.get_scalar('train/skipped_loss').data
+    assert len(skipped) == 1 and not math.isfinite(skipped[0])

@@ -1,6 +1,8 @@
 """Names the samples of a batch whose loss was not finite."""
+import math
 from typing import List, Optional, Sequence, Union
 
+import torch
 from mmengine.hooks import Hook
 
 from da2zoe.registry import HOOKS
@@ -42,15 +44,21 @@ class NonFiniteLossHook(Hook):
     ``skip_nonfinite=True``) skips an update whose loss is NaN or infinite
     and logs the names given here; after the iteration this hook records
     the number of skipped iterations in the message hub (runtime info
-    ``nonfinite_skips``, saved with checkpoints). Under distributed training
-    each rank names its own samples.
+    ``nonfinite_skips``, saved with checkpoints). The non-finite values of a
+    skipped iteration are logged apart, as ``skipped_<name>`` (e.g.
+    ``train/skipped_loss``), so the smoothed ``loss`` of the logging window
+    stays finite. Under distributed training each rank names its own
+    samples.
 
     Args:
         keys (Sequence[str]): Metainfo keys naming a sample, first found
             wins. Defaults to ``('img_path',)``.
     """
 
-    priority = 'NORMAL'
+    # Runs before RuntimeInfoHook (VERY_HIGH), which turns the iteration's
+    # outputs into the logged scalars, so a skipped step's NaN never
+    # enters the ``train/loss`` window.
+    priority = 'HIGHEST'
 
     def __init__(self, keys: Sequence[str] = ('img_path', )) -> None:
         self.keys = tuple(keys)
@@ -74,3 +82,23 @@ class NonFiniteLossHook(Hook):
             hub = runner.message_hub
             hub.update_info('nonfinite_skips',
                             hub.get_info('nonfinite_skips', 0) + 1)
+            if isinstance(outputs, dict):
+                set_nonfinite_apart(outputs)
+
+
+def _is_finite(value) -> bool:
+    if isinstance(value, torch.Tensor):
+        return bool(torch.isfinite(value).all())
+    if isinstance(value, (int, float)):
+        return math.isfinite(value)
+    return True
+
+
+def set_nonfinite_apart(outputs: dict) -> None:
+    """Renames the non-finite values of ``outputs`` to ``skipped_<name>``.
+
+    Args:
+        outputs (dict): An iteration's log variables, changed in place.
+    """
+    for key in [k for k, v in outputs.items() if not _is_finite(v)]:
+        outputs[f'skipped_{key}'] = outputs.pop(key)
