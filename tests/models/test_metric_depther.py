@@ -1,4 +1,5 @@
 """MetricDepther and DepthDataPreprocessor with small stand-in parts."""
+import logging
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,37 @@ def test_every_trainable_parameter_gets_a_gradient(frozen):
         assert not model.backbone.training  # norms stay in eval mode
     else:
         assert 'blocks.0.attn.qkv.weight' in encoder_grads
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.mark.parametrize('with_file', [False, True])
+def test_init_info_not_printed_to_the_console(tmp_path, with_file):
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_instance(
+        f'init_info_{with_file}',
+        log_file=str(tmp_path / 'run.log') if with_file else None)
+    capture = _Records()
+    logger.addHandler(capture)
+    try:
+        tiny_model(False)
+    finally:
+        logger.removeHandler(capture)
+    same = 'The value is the same before and after calling'
+    info = [r for r in capture.records
+            if r.levelno >= logging.INFO and same in r.getMessage()]
+    assert info == []
+    if with_file:
+        for handler in logger.handlers:
+            handler.flush()
+        assert same in (tmp_path / 'run.log').read_text()
+    else:
+        assert any(same in r.getMessage() for r in capture.records)

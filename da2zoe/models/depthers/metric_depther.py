@@ -1,9 +1,11 @@
 """The depther: backbone -> neck(s) -> metric head, with losses and TTA."""
+import logging
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import master_only
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 
@@ -119,6 +121,25 @@ class MetricDepther(BaseModel):
             for part in (self.backbone, self.neck, self.head):
                 if part is not None:
                     part.compile(**options)
+
+    @master_only
+    def _dump_init_info(self) -> None:
+        """Writes each parameter's initialisation to the log file only.
+
+        MMEngine logs one block per parameter at INFO level (152 for a tiny
+        model, most "The value is the same before and after calling
+        init_weights") when the logger has no file handler, as in tests and
+        scripts; a user cannot act on them, so they go to DEBUG there. With a
+        file handler (every runner with a work dir) MMEngine writes them to
+        the file as before.
+        """
+        logger = MMLogger.get_current_instance()
+        if any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+            super()._dump_init_info()
+            return
+        for name, param in self.named_parameters():
+            info = self._params_init_info[param]['init_info']
+            logger.debug(f'{name} - {tuple(param.shape)}: {info}')
 
     def init_weights(self) -> None:
         """Initialises every part, then loads ``pretrained`` and any
