@@ -27,6 +27,7 @@ from mmengine.runner import set_random_seed
 from torch.utils.data import DataLoader
 
 from da2zoe.checkpoint import load_pretrained
+from da2zoe.cli.cpu_load import adapt_to_cpu_load
 from da2zoe.evaluation.metrics.depth_metric import DepthMetric
 from da2zoe.registry import DATASETS, MODELS
 from da2zoe.visualization.depth_visualizer import make_depth_panels, write_rgb
@@ -42,7 +43,9 @@ def parse_args() -> argparse.Namespace:
         allow_abbrev=False, description=__doc__.split('\n')[0])
     parser.add_argument('--out', default=osp.join(REPO, 'work_dirs', 'demo'))
     parser.add_argument('--epochs', type=int, default=30)
-    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument(
+        '--threads', type=int, default=None,
+        help='torch threads (default: all CPUs, fewer when others are busy)')
     return parser.parse_args()
 
 
@@ -127,7 +130,13 @@ def save_picture(model, samples: list, path: str) -> None:
 
 def main() -> int:
     args = parse_args()
-    torch.set_num_threads(args.threads)
+    # Sets OMP_* for the training subprocess, which loads torch afresh.
+    note = adapt_to_cpu_load(args.threads)
+    if note:
+        print(note, flush=True)
+    torch.set_num_threads(
+        int(os.environ.get('OMP_NUM_THREADS', 0)) or args.threads
+        or torch.get_num_threads())
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
     data_root = make_data(args.out)
