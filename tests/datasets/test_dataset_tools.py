@@ -4,6 +4,7 @@ import json
 import runpy
 from pathlib import Path
 
+import cv2
 import numpy as np
 from scipy.io import savemat
 
@@ -78,8 +79,17 @@ def test_browse_dataset_previews_and_statistics(synthetic_root, tmp_path,
         str(tmp_path), '--num', '2', '--cfg-options',
         f'val_dataloader.dataset.data_root={synthetic_root / "sunrgbd"}'
     ])
-    assert len(list(tmp_path.glob('*_sunrgbd.png'))) == 1  # one test scene
+    previews = list(tmp_path.glob('*_sunrgbd.png'))
+    assert len(previews) == 1  # one test scene
     assert 'median' in lines[0] and 'suspicious' not in lines[0]
+    # the depth panel: a label (black outline: turbo has no black) at the
+    # top left and a colour bar with its range near the right edge
+    picture = cv2.imread(str(previews[0]))
+    width = picture.shape[1] // 3
+    depth_panel = picture[:, width:2 * width]
+    black = (depth_panel == 0).all(axis=2)
+    assert black[:30, :100].any()
+    assert black[:, -60:].any()
     assert 'valid fraction' in capsys.readouterr().out
 
 

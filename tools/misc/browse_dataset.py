@@ -1,7 +1,8 @@
 """Preview a dataset config after its pipeline and print depth statistics.
 
 Writes ``<out>/<index>_<name>.png`` = image | depth (the toolbox's colours,
-:func:`da2zoe.visualization.colorize_depth`: turbo, invalid pixels grey) |
+:func:`da2zoe.visualization.colorize_depth`: turbo, blue near, red far,
+invalid pixels grey; labelled, with a colour bar) |
 valid mask, and prints, per dataset, the min / median / max
 of valid depth in metres and the valid fraction: a wrong decoding rule or
 ``depth_scale`` shows at once (NYU should read ~0.5..10 m, KITTI ~1..80 m).
@@ -22,7 +23,8 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 from da2zoe.registry import DATASETS
-from da2zoe.visualization import colorize_depth
+from da2zoe.visualization import colorize_depth, depth_range, draw_colorbar
+from da2zoe.visualization.colorbar import label_panel
 from da2zoe.visualization.depth_visualizer import write_rgb
 
 LOADERS = dict(train='train_dataloader', val='val_dataloader',
@@ -66,8 +68,18 @@ def preview(sample: dict) -> np.ndarray:
         cv2.line(image, (c1, r1), (c2, r2), (255, 255, 255), 1)
         cv2.circle(image, (c1, r1), 3, (0, 255, 0), -1)
         cv2.circle(image, (c2, r2), 3, (255, 0, 0), -1)
-    colours = colorize_depth(depth, invalid_mask=~valid)
-    return np.concatenate([image, colours, mask], axis=1)
+    if valid.any():
+        vmin, vmax = depth_range(depth, valid)
+        colours = draw_colorbar(
+            colorize_depth(depth, vmin, vmax, invalid_mask=~valid), vmin,
+            vmax)
+    else:  # DA-2K: pairs only, no depth to scale a bar
+        colours = colorize_depth(depth, invalid_mask=~valid)
+    return np.concatenate([
+        label_panel(image, 'image'),
+        label_panel(colours, 'ground truth (blue near, red far)'),
+        label_panel(mask, 'valid mask')
+    ], axis=1)
 
 
 def summarize(stats: Dict[str, List[np.ndarray]],
