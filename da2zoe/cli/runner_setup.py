@@ -124,9 +124,12 @@ def export_local_rank(args: argparse.Namespace) -> None:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
 
 
-def runner_from_args(args: argparse.Namespace,
-                     build_config: Callable[[argparse.Namespace], Config],
-                     errors: Tuple[Type[Exception], ...]) -> Optional[Runner]:
+def runner_from_args(
+        args: argparse.Namespace,
+        build_config: Callable[[argparse.Namespace], Config],
+        errors: Tuple[Type[Exception], ...],
+        announce: Optional[Callable[[Config], None]] = None
+) -> Optional[Runner]:
     """Tunes malloc, builds the config from ``args``, then the runner.
 
     Args:
@@ -134,6 +137,9 @@ def runner_from_args(args: argparse.Namespace,
         build_config (Callable): The tool's ``args -> Config``.
         errors (tuple[type, ...]): Errors of a bad flag or config: printed
             as one line instead of a traceback.
+        announce (Callable, optional): Called with the resolved config
+            before the runner is built, i.e. before MMEngine logs the
+            environment and the whole config (hundreds of lines).
 
     Returns:
         Runner | None: The runner, or None after printing the error.
@@ -148,6 +154,8 @@ def runner_from_args(args: argparse.Namespace,
     except errors as err:
         print(f'error: {err}', file=sys.stderr)
         return None
+    if announce is not None:
+        announce(cfg)
     setup_launcher(cfg)
     with one_line_config_errors(cfg):
         return build_runner(cfg)
@@ -198,13 +206,15 @@ def _describe_model(cfg: Config) -> list:
     return lines  # the weights: weight_lines, at the end
 
 
-def print_key_choices(cfg: Config,
-                      logger: Optional[logging.Logger] = None) -> None:
-    """Logs the resolved config's key choices at start.
+def key_choices_text(cfg: Config) -> str:
+    """The resolved config's key choices, one line each.
 
     Args:
         cfg (Config): The resolved config.
-        logger (logging.Logger, optional): Where to log; stdout if None.
+
+    Returns:
+        str: ``da2zoe run:`` and the lines, the weights (and the
+        random-frozen-encoder banner, if any) last.
     """
     lines = _describe_model(cfg)
     optim = cfg.get('optim_wrapper', {})
@@ -234,8 +244,28 @@ def print_key_choices(cfg: Config,
     for flag in cfg.get('applied_flags', []):
         lines.append(f'flag: {flag}')
     lines += weight_lines(cfg)  # the banner, if any, last
-    text = 'da2zoe run:\n  ' + '\n  '.join(lines)
-    if logger is None:
-        print(text)
-    else:
-        logger.info(text)
+    return 'da2zoe run:\n  ' + '\n  '.join(lines)
+
+
+def print_key_choices(cfg: Config) -> None:
+    """Prints the key choices on rank 0 (before any runner exists).
+
+    Args:
+        cfg (Config): The resolved config.
+    """
+    if os.environ.get('RANK', '0') == '0':
+        print(key_choices_text(cfg), flush=True)
+
+
+def log_to_files(logger: logging.Logger, text: str) -> None:
+    """Writes ``text`` to the logger's log files only, not the console.
+
+    Args:
+        logger (logging.Logger): E.g. ``runner.logger``.
+        text (str): The message (INFO).
+    """
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, text,
+                               None, None)
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)

@@ -21,6 +21,8 @@ from da2zoe.cli.run_summary import report_saved_config
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
     export_local_rank,
+    key_choices_text,
+    log_to_files,
     print_key_choices,
     runner_from_args,
 )
@@ -172,10 +174,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     runner = runner_from_args(
         args, build_config,
-        (ConfigConflictError, ValueError, FileNotFoundError))
+        (ConfigConflictError, ValueError, FileNotFoundError),
+        announce=print_key_choices)  # first: before MMEngine's config dump
     if runner is None:
         return 2
-    print_key_choices(runner.cfg, runner.logger)
+    log_to_files(runner.logger, key_choices_text(runner.cfg))
     try:
         with one_line_config_errors(runner.cfg):  # datasets build lazily
             runner.train()

@@ -225,6 +225,11 @@ def test_train_with_seed_flags_then_resume_matches_uninterrupted(
     out = run_train([TINY, '--num-epochs', '2', '--save-dir', str(full)] +
                     seed_flags + TINY_RUN, tmp_path)
     assert 'da2zoe run:' in out and 'd1' in out
+    # The key choices come before MMEngine's environment and config dump
+    # (hundreds of lines), and the run's log file holds them too.
+    assert out.index('da2zoe run:') < out.index('System environment')
+    logs = list(full.glob('*/*.log'))
+    assert len(logs) == 1 and 'da2zoe run:' in logs[0].read_text()
     assert (full / 'checkpoint_latest.pth').is_file()
     assert (full / 'checkpoint_epoch_1.pth').is_file()
     uninterrupted = losses_of(full)
