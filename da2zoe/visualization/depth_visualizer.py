@@ -67,8 +67,9 @@ def make_depth_panels(image,
         gt_mask: (1, H, W) or HxW bool of trusted GT, optional.
         cmap (str): Depth colormap. Defaults to ``'turbo'``.
         error_vmax (float): Abs-rel error at the top colour. Defaults to 0.25.
-        colorbar (bool): Draw the depth range on the prediction panel.
-            Defaults to True.
+        colorbar (bool): Draw a colour bar with its range on every panel
+            but the image (metres on GT and prediction, abs rel on the
+            error). Defaults to True.
 
     Returns:
         np.ndarray: H x (n_panels * W) x 3 uint8 RGB.
@@ -93,18 +94,23 @@ def make_depth_panels(image,
         vmin, vmax = depth_range(pred, valid_depth_mask(pred))
     else:
         vmin, vmax = 0.0, 1.0
+
+    def with_bar(shown, bottom=vmin, top=vmax, bar_cmap=cmap, unit=' m'):
+        if not colorbar:
+            return shown
+        return draw_colorbar(shown, bottom, top, bar_cmap, unit)
+
     if gt is not None:
         panels.append(label_panel(
-            colorize_depth(gt, vmin, vmax, cmap, invalid), 'GT'))
+            with_bar(colorize_depth(gt, vmin, vmax, cmap, invalid)), 'GT'))
     if pred is not None:
-        shown = colorize_depth(pred, vmin, vmax, cmap)
-        if colorbar:
-            shown = draw_colorbar(shown, vmin, vmax, cmap)
-        panels.append(label_panel(shown, 'prediction'))
+        panels.append(label_panel(
+            with_bar(colorize_depth(pred, vmin, vmax, cmap)), 'prediction'))
     if gt is not None and pred is not None:
         error = abs_rel_error_map(pred, gt, ~invalid)
-        panels.append(label_panel(colorize_error(error, error_vmax),
-                                  f'abs rel (0-{error_vmax:g})'))
+        panels.append(label_panel(
+            with_bar(colorize_error(error, error_vmax), 0.0, error_vmax,
+                     'inferno', ''), 'abs rel'))
     return np.concatenate(panels, axis=1)
 
 

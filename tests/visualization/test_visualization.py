@@ -90,6 +90,24 @@ def test_panels_grey_out_masked_ground_truth():
     assert only_pred.shape == (40, 120, 3)
 
 
+def test_every_depth_and_error_panel_has_its_colour_bar():
+    h, w = 96, 128
+    gt = torch.from_numpy(ramp(h, w))[None]
+    image = np.full((h, w, 3), 90, np.uint8)
+    args = (image, gt * 1.2, gt)
+    panels = make_depth_panels(*args)
+    bare = make_depth_panels(*args, colorbar=False)
+    bar_x = w - 14 + 2  # a column inside draw_colorbar's bar
+    for index, cmap in ((1, 'turbo'), (2, 'turbo'), (3, 'inferno')):
+        column = panels[:, index * w + bar_x]
+        lut = colormap_lut(cmap)
+        for end in (lut[255], lut[0]):  # the ramp's top and bottom colours
+            assert (column == end).all(axis=-1).any(), (index, cmap)
+        assert not np.array_equal(panels[:, index * w:(index + 1) * w],
+                                  bare[:, index * w:(index + 1) * w])
+    np.testing.assert_array_equal(panels[:, :w], bare[:, :w])  # the image
+
+
 def test_depth_visualizer_writes_to_backends(tmp_path):
     visualizer = VISUALIZERS.build(
         dict(type='DepthVisualizer', name='vis_backends_test',
