@@ -7,9 +7,11 @@ known depth, started from the median ratio, so a few wrong points (a LiDAR
 return through a window, a mistyped distance) do not move it.
 """
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
+
+from da2zoe.evaluation.least_squares import fit_scale_shift
 
 #: Tukey's biweight constant in units of the residuals' robust spread.
 TUKEY_C = 4.685
@@ -104,7 +106,12 @@ def align_to_sparse(pred: np.ndarray,
         raise ValueError(f'align_to_sparse: {len(target)} known depths, need '
                          f'at least {needed} (shift={shift})')
     weights = np.ones_like(target)
-    scale, offset = _fit(source, target, weights, shift)
+    fit = _fit(source, target, weights, shift)
+    if fit is None:
+        raise ValueError(f'align_to_sparse: the prediction is constant on '
+                         f'the {len(target)} known depths; no scale and '
+                         'shift fit them')
+    scale, offset = fit
     if robust:
         scale = float(np.median(target / source)) if not shift else scale
         offset = 0.0 if not shift else offset
@@ -117,6 +124,8 @@ def align_to_sparse(pred: np.ndarray,
             if new.sum() < needed:
                 break
             new_fit = _fit(source, target, new, shift)
+            if new_fit is None:
+                break
             converged = np.allclose(new_fit, (scale, offset), rtol=1e-10,
                                     atol=1e-12)
             weights, (scale, offset) = new, new_fit
@@ -129,17 +138,11 @@ def align_to_sparse(pred: np.ndarray,
 
 
 def _fit(source: np.ndarray, target: np.ndarray, weights: np.ndarray,
-         shift: bool) -> Tuple[float, float]:
+         shift: bool) -> Optional[Tuple[float, float]]:
     """Weighted least squares of ``target ~ scale * source (+ shift)``,
-    each residual relative to its target (weights ``w / target^2``)."""
-    w = weights / target**2
-    if not shift:
-        return float((w * source * target).sum() / (w * source**2).sum()), 0.
-    design = np.stack([source, np.ones_like(source)], 1)
-    lhs = design.T @ (design * w[:, None])
-    rhs = design.T @ (w * target)
-    scale, offset = np.linalg.solve(lhs, rhs)
-    return float(scale), float(offset)
+    each residual relative to its target (weights ``w / target^2``);
+    None when the points do not determine it."""
+    return fit_scale_shift(source, target, weights / target**2, shift)
 
 
 def load_sparse(path: str, shape: Tuple[int, int]) -> np.ndarray:

@@ -24,7 +24,7 @@ from da2zoe.cli.runner_setup import (
 )
 from da2zoe.cli.seed_flags import add_dataset_arguments, dataset_paths
 from da2zoe.datasets.seed_datasets import build_seed_datasets, seed_evaluators
-from da2zoe.evaluation.alignment import ALIGNMENTS
+from da2zoe.evaluation.alignment import ALIGNMENTS, MIN_ALIGN_PIXELS
 from da2zoe.evaluation.protocol import protocol_record, protocol_summary
 from da2zoe.evaluation.table import format_table
 from da2zoe.models.depthers.feature_blocks import check_feature_blocks
@@ -58,7 +58,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--align', choices=[a for a in ALIGNMENTS if a],
         help='relative models only: fit each prediction to its GT first '
-        '(median scale, or least-squares scale and shift); default: the '
+        '(median scale, or least-squares scale and shift in depth or in '
+        'disparity); default: the '
         "config's DepthMetric align (none for metric models)")
     parser.add_argument('--batch-size', type=int)
     parser.add_argument('--num-workers', type=int)
@@ -95,14 +96,39 @@ def _config_align(evaluator) -> Optional[str]:
     return aligns.pop() if len(aligns) == 1 else None
 
 
-def _set_align(evaluator, align: str) -> None:
-    """Sets ``align`` on every ``DepthMetric`` of the test evaluator."""
+def _config_setting(evaluator, key: str, default):
+    """The ``key`` every ``DepthMetric`` of the evaluator shares.
+
+    Raises:
+        ValueError: If two of them differ (one run scores one kind of
+            prediction under one rule).
+    """
+    values = {m.get(key, default) for m in _depth_metrics(evaluator)}
+    if len(values) > 1:
+        raise ValueError(f'test_evaluator: the DepthMetrics disagree on '
+                         f'{key} ({sorted(map(str, values))}); set one')
+    return values.pop() if values else default
+
+
+def _set_alignment(evaluator, settings: dict) -> None:
+    """Writes :func:`_alignment_settings` into every ``DepthMetric`` of
+    the test evaluator."""
     metrics = _depth_metrics(evaluator)
     if not metrics:
-        raise ValueError(f'--align {align}: the test evaluator has no '
-                         'DepthMetric')
+        raise ValueError(f"--align {settings['align']}: the test evaluator "
+                         'has no DepthMetric')
     for metric in metrics:
-        metric['align'] = align
+        metric.update(settings)
+
+
+def _alignment_settings(evaluator) -> dict:
+    """The protocol record's ``align``, ``pred_space`` and
+    ``min_align_pixels``, from the test evaluator's ``DepthMetric``."""
+    return dict(
+        align=_config_align(evaluator),
+        pred_space=_config_setting(evaluator, 'pred_space', 'depth'),
+        min_align_pixels=_config_setting(evaluator, 'min_align_pixels',
+                                         MIN_ALIGN_PIXELS))
 
 
 def _set_process_res(cfg: Config, value: int) -> None:
@@ -190,11 +216,14 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.test_cfg = cfg.get('val_cfg') or dict(type='TestLoop')
     if cfg.get('test_cfg') is None:
         cfg.test_cfg = dict(type='TestLoop')
-    align = args.align or _config_align(cfg.get('test_evaluator'))
+    # How the model's predictions are scored is the config's (or the
+    # flag's), whatever the test set: --datasets replaces the evaluator.
+    settings = _alignment_settings(cfg.get('test_evaluator'))
+    settings['align'] = args.align or settings['align']
     if args.datasets:
         _test_datasets(cfg, args)
-    if align:
-        _set_align(cfg.test_evaluator, align)
+    if settings['align'] or settings['pred_space'] != 'depth':
+        _set_alignment(cfg.test_evaluator, settings)
     if args.process_res is not None:
         _set_process_res(cfg, args.process_res)
     if args.batch_size is not None:
@@ -252,7 +281,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     record = protocol_record(args.config, args.checkpoint,
                              runner.cfg.model.to_dict(),
                              getattr(dataset, 'datasets', [dataset]),
-                             align=_config_align(runner.cfg.test_evaluator))
+                             **_alignment_settings(runner.cfg.test_evaluator))
     if metrics:
         runner.logger.info('\n' + protocol_summary(record) + '\n' +
                            summary_table(metrics, args.datasets))

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from da2zoe.structures.eval_crop import CropSpec, crop_mask
-from .alignment import align_prediction
+from .alignment import MIN_ALIGN_PIXELS, align_prediction
 
 #: Base of the threshold accuracies: d_k counts max(gt/pred, pred/gt) < 1.25^k.
 DELTA_BASE = 1.25
@@ -115,6 +115,8 @@ def evaluate_depth_map(
     crop: CropSpec = None,
     mask: Optional[torch.Tensor] = None,
     align: Optional[str] = None,
+    pred_space: str = 'depth',
+    min_align_pixels: int = MIN_ALIGN_PIXELS,
 ) -> Tuple[Optional[Dict[str, torch.Tensor]], int]:
     """ZoeDepth's ``compute_metrics`` protocol for one image.
 
@@ -133,13 +135,19 @@ def evaluate_depth_map(
         mask (Tensor, optional): Extra validity mask (..., H, W) bool, ANDed
             with the range and crop masks.
         align (str, optional): Fit a relative prediction to the GT on the
-            valid pixels before clipping (``'median'`` or
-            ``'least_squares'``, :mod:`da2zoe.evaluation.alignment`).
-            Defaults to None (metric: no fit).
+            valid pixels before clipping (one of
+            :data:`da2zoe.evaluation.alignment.ALIGNMENTS`). Defaults to
+            None (metric: no fit).
+        pred_space (str): What ``pred`` holds, ``'depth'`` or
+            ``'disparity'`` (relative models, aligned only).
+        min_align_pixels (int): Fewest valid pixels an aligned image
+            needs. Defaults to 16.
 
     Returns:
         tuple[dict[str, Tensor] | None, int]: Errors (None when no pixel is
-        valid) and the number of valid pixels.
+        valid, or when the alignment finds the image degenerate: too few
+        valid pixels or a constant prediction) and the number of valid
+        pixels.
     """
     height, width = gt.shape[-2:]
     gt = gt.reshape(height, width).double()
@@ -149,9 +157,12 @@ def evaluate_depth_map(
     if mask is not None:
         valid &= mask.reshape(height, width).bool().to(gt.device)
     pred = resize_prediction(pred, height, width)
-    pred = clip_prediction(align_prediction(pred, gt, valid, align),
-                           min_depth, max_depth)
     n_valid = int(valid.sum())
     if n_valid == 0:
         return None, 0
+    pred = align_prediction(pred, gt, valid, align, pred_space,
+                            min_align_pixels)
+    if pred is None:
+        return None, n_valid
+    pred = clip_prediction(pred, min_depth, max_depth)
     return depth_errors(pred[valid], gt[valid]), n_valid

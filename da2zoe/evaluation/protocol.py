@@ -12,6 +12,7 @@ from importlib import metadata
 from typing import Any, Dict, Iterable, Optional, Sequence
 
 from da2zoe.version import __version__
+from .alignment import MIN_ALIGN_PIXELS
 
 LIBRARIES = ('torch', 'mmengine', 'mmcv-lite', 'mmcv', 'numpy',
              'opencv-python-headless')
@@ -27,9 +28,17 @@ ALIGNMENT_RULES = {
     None: 'none (metric depth as predicted)',
     'median': 'relative: prediction x median(gt) / median(pred) per image, '
     'on the scored pixels, before clipping',
-    'least_squares': 'relative: least-squares scale and shift (in depth) '
-    'per image, on the scored pixels, before clipping',
+    'least_squares': 'relative: least-squares scale and shift in depth '
+    '(s * p + t ~ gt, p the predicted depth or 1 / the predicted '
+    'disparity) per image, on the scored pixels, before clipping',
+    'least_squares_disparity': 'relative: least-squares scale and shift in '
+    'disparity (s * q + t ~ 1 / gt, q the predicted disparity or 1 / the '
+    'predicted depth) per image, on the scored pixels; depth = '
+    '1 / (s * q + t) (+inf where <= 0), then clipped',
 }
+DEGENERATE_RULE = ('images with fewer than {} scored pixels the fit can '
+                   'use, or a prediction it cannot fit (constant), are '
+                   'skipped by name and counted')
 
 
 def file_sha256(path: str, chunk: int = 1 << 20) -> str:
@@ -112,7 +121,10 @@ def protocol_record(config: str,
                     model_cfg: dict,
                     datasets: Iterable[Any],
                     checksum: bool = True,
-                    align: Optional[str] = None) -> Dict[str, Any]:
+                    align: Optional[str] = None,
+                    pred_space: str = 'depth',
+                    min_align_pixels: int = MIN_ALIGN_PIXELS
+                    ) -> Dict[str, Any]:
     """Everything that decides an evaluation's numbers besides the weights'
     values.
 
@@ -126,19 +138,27 @@ def protocol_record(config: str,
         checksum (bool): Hash the checkpoint (reads the whole file).
             Defaults to True.
         align (str, optional): ``DepthMetric``'s alignment of relative
-            predictions (``'median'``, ``'least_squares'``). Defaults to
+            predictions (one of
+            :data:`~da2zoe.evaluation.alignment.ALIGNMENTS`). Defaults to
             None (none: metric).
+        pred_space (str): What the model predicts, ``'depth'`` or
+            ``'disparity'``. Defaults to ``'depth'``.
+        min_align_pixels (int): ``DepthMetric``'s fewest pixels of an
+            aligned image. Defaults to 16.
 
     Returns:
         dict: JSON-serialisable record.
     """
     test_cfg = dict(model_cfg.get('test_cfg') or {})
+    aligned = {} if align is None else dict(
+        degenerate=DEGENERATE_RULE.format(min_align_pixels))
     record: Dict[str, Any] = dict(
         config=os.path.abspath(config),
         checkpoint=dict(path=os.path.abspath(checkpoint)),
         flip=bool(test_cfg.get('flip', False)),
         camera=_camera_rule(model_cfg.get('camera')),
-        metrics=dict(METRIC_RULES, alignment=ALIGNMENT_RULES[align]),
+        metrics=dict(METRIC_RULES, pred_space=pred_space, align=align,
+                     alignment=ALIGNMENT_RULES[align], **aligned),
         datasets={},
         versions=library_versions())
     if checksum and os.path.isfile(checkpoint):
@@ -169,6 +189,7 @@ def protocol_summary(record: Dict[str, Any]) -> str:
     lines = [f"checkpoint {record['checkpoint']['path']} (sha256 {sha})",
              f"config {record['config']}; flip averaging "
              f"{'on' if record['flip'] else 'off'}; silog = ZoeDepth x100; "
+             f"model predicts {record['metrics']['pred_space']}; "
              f"alignment: {record['metrics']['alignment']}"]
     camera = record.get('camera')
     if isinstance(camera, dict):

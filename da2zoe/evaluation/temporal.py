@@ -35,6 +35,8 @@ from typing import Dict, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .least_squares import fit_scale_shift
+
 #: Alignments of one depth map to another.
 ALIGN_MODES = ('none', 'scale', 'scale_shift')
 
@@ -102,11 +104,9 @@ def fit_alignment(source: np.ndarray, target: np.ndarray,
     src = source[mask].astype(np.float64)
     dst = target[mask].astype(np.float64)
     if mode == 'scale_shift':
-        centred = src - src.mean()
-        var = float(centred @ centred)
-        if var > 1e-12 * max(float(src @ src), 1e-300):
-            scale = float(centred @ (dst - dst.mean())) / var
-            return scale, float(dst.mean() - scale * src.mean())
+        fit = fit_scale_shift(src, dst)
+        if fit is not None:
+            return fit
     return float(np.median(dst / src)), 0.0
 
 

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 
 from da2zoe.registry import METRICS
 from da2zoe.structures.eval_crop import CropSpec
-from ..alignment import check_alignment
+from ..alignment import MIN_ALIGN_PIXELS, check_alignment
 from ..functional import METRIC_NAMES, evaluate_depth_map
 from ..table import format_table
 from .sample_fields import as_image, is_pair_sample, sample_to_dict
@@ -34,7 +34,9 @@ class DepthMetric(BaseMetric):
 
     ``silog`` is ZoeDepth's (x100). DA-V2's definition is ``silog_da2``; add
     it to ``metrics`` to report it. Images without a valid pixel are skipped,
-    counted and logged, never averaged as NaN.
+    counted and logged, never averaged as NaN; so are, under an alignment,
+    images the fit cannot use (fewer than ``min_align_pixels`` valid
+    pixels, a constant prediction), logged by file name.
 
     Fields read from each sample (dict or ``DepthDataSample``): ``pred_depth``
     and ``gt_depth`` ((1, H, W); the prediction may be of another size),
@@ -61,8 +63,14 @@ class DepthMetric(BaseMetric):
             and training range) into the valid pixels. Defaults to True.
         align (str, optional): For RELATIVE models only: fit each
             prediction to its GT on the scored pixels first, ``'median'``
-            (scale) or ``'least_squares'`` (scale and shift in depth); see
-            :mod:`da2zoe.evaluation.alignment`. Defaults to None.
+            (scale), ``'least_squares'`` (scale and shift in depth) or
+            ``'least_squares_disparity'`` (scale and shift in 1 / depth);
+            see :mod:`da2zoe.evaluation.alignment`. Defaults to None.
+        pred_space (str): What ``pred_depth`` holds: ``'depth'`` or
+            ``'disparity'`` (DA-V2 relative; needs ``align``). Defaults to
+            ``'depth'``.
+        min_align_pixels (int): Fewest valid pixels an aligned image needs.
+            Defaults to 16.
         collect_device (str): ``'cpu'`` or ``'gpu'``, for results across
             ranks. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of every key. Defaults to None.
@@ -77,6 +85,8 @@ class DepthMetric(BaseMetric):
                  override_metainfo: bool = False,
                  use_gt_mask: bool = True,
                  align: Optional[str] = None,
+                 pred_space: str = 'depth',
+                 min_align_pixels: int = MIN_ALIGN_PIXELS,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None):
@@ -94,8 +104,14 @@ class DepthMetric(BaseMetric):
         self.eval_crop = eval_crop
         self.override_metainfo = override_metainfo
         self.use_gt_mask = use_gt_mask
-        check_alignment(align, 'DepthMetric.align')
+        check_alignment(align, 'DepthMetric.align', pred_space)
         self.align = align
+        self.pred_space = pred_space
+        if int(min_align_pixels) < 2:
+            raise ValueError(f'DepthMetric.min_align_pixels='
+                             f'{min_align_pixels}: a scale and a shift need '
+                             'at least 2 pixels')
+        self.min_align_pixels = int(min_align_pixels)
 
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         """Computes and stores the errors of each image.
@@ -113,10 +129,13 @@ class DepthMetric(BaseMetric):
             errors, n_valid = evaluate_depth_map(
                 as_image(sample['pred_depth']), as_image(sample['gt_depth']),
                 min_depth, max_depth, crop,
-                None if mask is None else as_image(mask), self.align)
+                None if mask is None else as_image(mask), self.align,
+                self.pred_space, self.min_align_pixels)
             result = dict(
                 dataset_name=sample.get('dataset_name') or UNNAMED_DATASET,
-                n_valid=n_valid)
+                n_valid=n_valid, evaluated=errors is not None,
+                name=sample.get('img_path') or sample.get('depth_path')
+                or 'unnamed')
             if errors is not None:
                 values = torch.stack([errors[m] for m in self.metrics])
                 result.update(zip(self.metrics, values.tolist()))
@@ -140,6 +159,26 @@ class DepthMetric(BaseMetric):
             crop = sample['eval_crop']
         return bounds[0], bounds[1], crop
 
+    def _log_skipped(self, name: str, group: List[dict]) -> None:
+        """Warns with the count and the names of the skipped images."""
+        empty = [r for r in group if r['n_valid'] == 0]
+        degenerate = [r for r in group
+                      if r['n_valid'] > 0 and not r['evaluated']]
+        lines = [f'DepthMetric: {len(empty) + len(degenerate)} of '
+                 f'{len(group)} {name} images skipped']
+        if empty:
+            lines.append(f'  {len(empty)} without a valid GT pixel')
+        if degenerate:
+            names = ', '.join(str(r.get('name')) for r in degenerate[:20])
+            more = len(degenerate) - 20
+            lines.append(
+                f'  {len(degenerate)} degenerate for align={self.align!r} '
+                f'(fewer than {self.min_align_pixels} pixels to fit, or a '
+                f'constant prediction): {names}'
+                + (f' and {more} more' if more > 0 else ''))
+        print_log('\n'.join(lines), logger='current',
+                  level=logging.WARNING)
+
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Averages the per-image errors over images, per dataset.
 
@@ -154,14 +193,10 @@ class DepthMetric(BaseMetric):
             groups[result['dataset_name']].append(result)
         per_dataset, rows = {}, []
         for name, group in groups.items():
-            evaluated = [r for r in group if r['n_valid'] > 0]
+            evaluated = [r for r in group if r['evaluated']]
             skipped = len(group) - len(evaluated)
             if skipped:
-                print_log(
-                    f'DepthMetric: {skipped} of {len(group)} {name} images '
-                    'have no valid GT pixel and are skipped.',
-                    logger='current',
-                    level=logging.WARNING)
+                self._log_skipped(name, group)
             if not evaluated:
                 continue
             per_dataset[name] = {
