@@ -102,6 +102,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--sky', action='store_true',
         help="also write <name>_sky.png (255 = sky) from the head's sky "
         'branch (Depth Anything 3 configs)')
+    parser.add_argument(
+        '--alpha', choices=('error', 'drop'), default='error',
+        help='an image with an alpha channel (RGBA / grey+alpha PNG) is '
+        "skipped with a message ('error', default) or read as its colour "
+        "channels as stored ('drop')")
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument(
         '--flip', action='store_true', help='horizontal-flip TTA')
@@ -314,7 +319,7 @@ def main(argv=None) -> int:
                               or 'video' in args.save) else None
     with tqdm(total=count_frames(sources, args.max_frames),
               unit='frame') as progress:
-        frames = iter_frames(sources, sequence, args.max_frames)
+        frames = iter_frames(sources, sequence, args.max_frames, args.alpha)
         for frame in frames:
             runner.broken += frame.fatal
             if frame.image is None:

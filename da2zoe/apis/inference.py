@@ -11,6 +11,10 @@ from torch import nn
 
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.datasets.bad_sample import BadSampleError
+from da2zoe.datasets.transforms.color_decode import (
+    AlphaChannelError,
+    check_alpha_mode,
+)
 from da2zoe.registry import MODELS
 from da2zoe.structures.camera import CameraLike, parse_intrinsics
 from .onnx_backend import OnnxDepther, is_onnx_file
@@ -103,7 +107,8 @@ def inference(model: nn.Module,
               intrinsics: Optional[Union[CameraLike, Sequence[CameraLike]]]
               = None,
               process_res: Optional[int] = None,
-              return_sky: bool = False) -> Union[np.ndarray, list]:
+              return_sky: bool = False,
+              alpha: str = 'error') -> Union[np.ndarray, list]:
     """Predicts metric depth for one image or a list of images.
 
     Each image goes through the config's test pipeline without its ground
@@ -144,6 +149,10 @@ def inference(model: nn.Module,
             the image's size, >= 0; sky where >= the head's
             ``sky_threshold``, 0.3) for heads with a sky branch (Depth
             Anything 3), else None. Defaults to False.
+        alpha (str): What an image with an alpha channel (an HxWx4 or
+            HxWx2 array, an RGBA PNG) does: ``'error'`` (default) refuses
+            it, naming the image; ``'drop'`` uses its colour channels as
+            stored. Never dropped silently.
 
     Returns:
         np.ndarray | list: float32 HxW depth in metres at each image's
@@ -151,14 +160,18 @@ def inference(model: nn.Module,
         list when ``images`` is a list or tuple.
 
     Raises:
-        ImageReadError: If a path cannot be read (the path is named).
+        ImageReadError: If a path cannot be read or has an alpha channel
+            (the path is named).
+        ValueError: If an array is empty, not HxW / HxWxC, or has an alpha
+            channel (its index is named).
     """
+    check_alpha_mode(alpha)
     single = not isinstance(images, (list, tuple))
     images = [images] if single else list(images)
     if not images:
         return []
     packed = _pack(getattr(model, 'cfg', None), images, rgb, input_size,
-                   process_res)
+                   process_res, alpha)
     _attach_cameras(packed, intrinsics)
     sizes = [tuple(item['inputs'].shape[-2:]) for item in packed]
     device = getattr(model, 'device', None) or next(
@@ -211,7 +224,8 @@ def _attach_cameras(packed: List[dict], intrinsics) -> None:
 
 def _pack(cfg: Optional[Config], images: List[ImageLike], rgb: bool,
           input_size: Optional[int],
-          process_res: Optional[int] = None) -> List[dict]:
+          process_res: Optional[int] = None,
+          alpha: str = 'error') -> List[dict]:
     """Runs each image through the inference pipeline for its kind."""
     pipelines = {}
     packed = []
@@ -219,12 +233,16 @@ def _pack(cfg: Optional[Config], images: List[ImageLike], rgb: bool,
         from_array = not isinstance(image, (str, os.PathLike))
         if from_array not in pipelines:
             pipelines[from_array] = build_inference_pipeline(
-                cfg, from_array, input_size, process_res)
+                cfg, from_array, input_size, process_res, alpha)
         if from_array:
             if 0 in np.shape(image)[:2]:
                 raise ValueError(f'image {len(packed)} is empty: shape '
                                  f'{tuple(np.shape(image))}')
-            packed.append(pipelines[True](dict(img=to_rgb(image, rgb))))
+            try:
+                rgb_image = to_rgb(image, rgb, alpha)
+            except AlphaChannelError as err:
+                raise AlphaChannelError(f'image {len(packed)} {err}') from None
+            packed.append(pipelines[True](dict(img=rgb_image)))
             continue
         try:
             packed.append(pipelines[False](dict(img_path=os.fspath(image))))

@@ -43,7 +43,8 @@ def config_test_pipeline(cfg: Optional[Config]) -> List[dict]:
 def build_inference_pipeline(cfg: Optional[Config],
                              from_array: bool,
                              input_size: Optional[int] = None,
-                             process_res: Optional[int] = None) -> Compose:
+                             process_res: Optional[int] = None,
+                             alpha: str = 'error') -> Compose:
     """The test pipeline without ground-truth transforms.
 
     Args:
@@ -57,6 +58,8 @@ def build_inference_pipeline(cfg: Optional[Config],
         process_res (int, optional): Longest side for a Depth Anything 3
             pipeline; it replaces every ``LongestSideResize.process_res``.
             Defaults to the pipeline's own (504 in ``configs/da3/``).
+        alpha (str): ``LoadRGB``'s rule for files with an alpha channel:
+            ``'error'`` (default) or ``'drop'``.
 
     Returns:
         Compose: Takes ``dict(img_path=...)`` or ``dict(img=...)`` and
@@ -79,6 +82,8 @@ def build_inference_pipeline(cfg: Optional[Config],
                              "pipeline's LoadRGB, but it starts with "
                              f'{pipeline[0].get("type")!r}')
         pipeline[0] = dict(type='LoadRGBFromNDArray')
+    elif pipeline[0].get('type') == 'LoadRGB':
+        pipeline[0] = dict(pipeline[0], alpha=alpha)
     if input_size is not None:
         check_multiple_of_14(int(input_size), 'input_size')
         _set_resize(pipeline, 'KeepAspectResize', 'min_size',

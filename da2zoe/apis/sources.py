@@ -192,13 +192,13 @@ def _camera_frames(source: str,
                                f'camera {index}', 0, max_frames)
 
 
-def _image_frames(paths: Iterable[str],
-                  sequence: Optional[str]) -> Iterator[Frame]:
+def _image_frames(paths: Iterable[str], sequence: Optional[str],
+                  alpha: str = 'error') -> Iterator[Frame]:
     for index, path in enumerate(paths):
         stem = osp.splitext(osp.basename(path))[0]
         position = index if sequence is not None else 0
         try:
-            yield Frame(stem, path, image=read_image(path),
+            yield Frame(stem, path, image=read_image(path, alpha),
                         sequence=sequence, index=position)
         except ImageReadError as err:
             yield Frame(stem, path, error=str(err), sequence=sequence,
@@ -229,7 +229,8 @@ def _one_size(frames: Iterator[Frame]) -> Iterator[Frame]:
 
 def iter_frames(sources: List[str],
                 sequence: Optional[str] = None,
-                max_frames: Optional[int] = None) -> Iterator[Frame]:
+                max_frames: Optional[int] = None,
+                alpha: str = 'error') -> Iterator[Frame]:
     """Reads every source lazily; failures become frames with an error.
 
     Args:
@@ -239,17 +240,21 @@ def iter_frames(sources: List[str],
             to None: images are independent.
         max_frames (int, optional): Most frames per video, camera or image
             sequence.
+        alpha (str): Image files with an alpha channel are failed frames
+            (``'error'``, default) or lose it (``'drop'``); see
+            :func:`~da2zoe.apis.preprocess.read_image`.
 
     Yields:
         Frame: One per image, one per video or camera frame.
     """
     images = [p for p in sources if not is_video(p) and not is_camera(p)]
     if sequence is not None and images:
-        yield from _one_size(_image_frames(images[:max_frames], sequence))
+        yield from _one_size(_image_frames(images[:max_frames], sequence,
+                                           alpha))
     for path in sources:
         if is_camera(path):
             yield from _one_size(_camera_frames(path, max_frames))
         elif is_video(path):
             yield from _one_size(_video_frames(path, max_frames))
         elif sequence is None:
-            yield from _image_frames([path], None)
+            yield from _image_frames([path], None, alpha)

@@ -113,3 +113,23 @@ def test_extreme_aspect_is_refused_before_any_allocation(tiny, tmp_path):
     with pytest.raises(ValueError, match=r'1x4000 image .* 56x224000, past '
                        r'the 4096 px limit'):
         inference(tiny[2], str(strip))
+
+
+def test_alpha_channel_is_refused_or_dropped_on_request(tiny, image,
+                                                        tmp_path):
+    """An RGBA file or array is never fed with its alpha silently cut."""
+    model = tiny[2]
+    alpha = np.full(image.shape[:2] + (1, ), 128, np.uint8)
+    rgba = np.concatenate([image, alpha], axis=2)
+    path = tmp_path / 'cut_out.png'
+    cv2.imwrite(str(path), rgba)
+    with pytest.raises(ImageReadError,
+                       match=r"cut_out\.png: has an alpha channel.*'drop'"):
+        inference(model, str(path))
+    with pytest.raises(ValueError, match=r'image 1 has an alpha channel'):
+        inference(model, [image, rgba])
+    expected = inference(model, image)
+    np.testing.assert_array_equal(
+        inference(model, str(path), alpha='drop'), expected)
+    np.testing.assert_array_equal(inference(model, rgba, alpha='drop'),
+                                  expected)

@@ -9,6 +9,7 @@ from mmcv.transforms import BaseTransform
 from da2zoe.registry import TRANSFORMS
 from ..bad_sample import BadSampleError
 from ..codecs import DEPTH_DECODERS, load_ibims_mat, read_intrinsics
+from .color_decode import AlphaChannelError, check_alpha_mode, decode_color
 from .gt_geometry import EMPTY_PAIRS
 
 
@@ -17,12 +18,21 @@ class LoadRGB(BaseTransform):
     """Read ``img_path`` as an HWC uint8 RGB image.
 
     OpenCV's BGR is converted to RGB; an iBims-1 ``.mat`` gives its ``rgb``
-    field. A missing or undecodable file raises :class:`BadSampleError`
-    (the dataset's ``on_bad_sample`` decides what follows).
+    field. A missing or undecodable file, or one with an alpha channel
+    (unless ``alpha='drop'``), raises :class:`BadSampleError` (the
+    dataset's ``on_bad_sample`` decides what follows).
 
     Required keys: ``img_path``. Added keys: ``img``, ``ori_shape``,
     ``img_shape``.
+
+    Args:
+        alpha (str): ``'error'`` (default) refuses a file with an alpha
+            channel; ``'drop'`` uses its colour channels as stored (see
+            :mod:`~da2zoe.datasets.transforms.color_decode`).
     """
+
+    def __init__(self, alpha: str = 'error') -> None:
+        self.alpha = check_alpha_mode(alpha)
 
     def transform(self, results: dict) -> dict:
         """Load one image.
@@ -39,7 +49,10 @@ class LoadRGB(BaseTransform):
         else:
             if not osp.isfile(path):
                 raise BadSampleError(path, 'image file not found')
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            try:
+                img = decode_color(np.fromfile(path, np.uint8), self.alpha)
+            except AlphaChannelError as err:
+                raise BadSampleError(path, str(err)) from None
             if img is None:
                 raise BadSampleError(path, 'OpenCV cannot decode this image')
             img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
