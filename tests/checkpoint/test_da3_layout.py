@@ -100,6 +100,7 @@ def test_config_init_cfg_and_encoder_init_cfg(released, tmp_path):
 @pytest.mark.parametrize('extra, what', [
     ('model.backbone.pretrained.camera_token', 'a camera token'),
     ('model.backbone.pretrained.blocks.0.attn.q_norm.weight', 'QK-norm'),
+    ('model.backbone.pretrained.rope.periods', 'RoPE'),
     ('model.head.scratch.output_conv2_aux.0.0.weight', 'DualDPT'),
     ('model.cam_dec.fc_t.weight', 'camera encoder/decoder'),
 ])

@@ -10,6 +10,7 @@ import torch
 from transformers import (
     DepthAnythingConfig,
     DepthAnythingForDepthEstimation,
+    Dinov2Backbone,
     Dinov2Config,
     Dinov2Model,
 )
@@ -71,6 +72,29 @@ def test_dinov2_model_parity(swiglu, tmp_path):
             torch.testing.assert_close(cls, expected[:, 0], **TOL)
             torch.testing.assert_close(
                 patch_map.flatten(2).transpose(1, 2), expected[:, 1:], **TOL)
+
+
+@torch.no_grad()
+def test_dinov2_backbone_parity(tmp_path):
+    """Dinov2Backbone (the DPT/DA backbone class): its normed feature maps
+    are our patch maps, stage k = block k - 1."""
+    reference = randomise(Dinov2Backbone(dinov2_config(
+        out_indices=[1, 2, 3], apply_layernorm=True,
+        reshape_hidden_states=True)), 2)
+    x = x_input(2)
+    maps = reference(x).feature_maps
+    assert maps[0].shape == (2, WIDTH, 5, 8)
+    reference.save_pretrained(tmp_path)
+    for state_dict in (reference.state_dict(), file_names(tmp_path)):
+        ours = DINOv2(arch=dict(embed_dims=WIDTH, num_layers=3,
+                                num_heads=HEADS),
+                      img_size=56, out_indices=(0, 1, 2),
+                      pos_embed_rule='transformers').double().eval()
+        result = load_pretrained(ours, state_dict, prefix_filter='backbone.',
+                                 strict=True)
+        assert result.layout == 'transformers_dinov2'
+        for (patch_map, _), expected in zip(ours(x), maps):
+            torch.testing.assert_close(patch_map, expected, **TOL)
 
 
 def depth_anything(kind: str, out_indices: list, seed: int
