@@ -10,11 +10,15 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .allow_list import checkpoint_safe_globals
-from .safe_load import MapLocation, load_checkpoint_file
+from .resolver import load_weights_file
+from .safe_load import MapLocation
 
 
 def _load_from_local(filename: str, map_location: MapLocation) -> Any:
     """MMEngine ``CheckpointLoader`` scheme for local paths (allow-listed).
+
+    A ``.safetensors`` file (e.g. from ``convert_checkpoint.py``) is read
+    as its state dict, so ``load_from`` takes it like a ``.pth``.
 
     Args:
         filename (str): Local checkpoint file.
@@ -23,7 +27,7 @@ def _load_from_local(filename: str, map_location: MapLocation) -> Any:
     Returns:
         Any: The checkpoint.
     """
-    return load_checkpoint_file(filename, map_location=map_location)
+    return load_weights_file(filename, map_location=map_location)
 
 
 def register_safe_globals() -> None:

@@ -8,7 +8,7 @@ file; the runner now does too, naming the keys. Keys the model does not
 have (extra heads of a bigger checkpoint) stay a warning, as in MMEngine.
 """
 import re
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple, Union
 
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -55,6 +55,31 @@ def mismatched_keys(model_state: dict, state: dict
 class DepthRunner(Runner):
     """:class:`mmengine.runner.Runner` whose checkpoint loading fails on
     missing or wrong-shaped tensors (resume and ``load_from`` alike)."""
+
+    def resume(self,
+               filename: str,
+               resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
+               map_location: Union[str, Callable] = 'default') -> None:
+        """MMEngine's resume, refusing a weights-only ``.safetensors``.
+
+        Args:
+            filename (str): The checkpoint.
+            resume_optimizer (bool): As in MMEngine. Defaults to True.
+            resume_param_scheduler (bool): As in MMEngine. Defaults to True.
+            map_location (str | Callable): As in MMEngine.
+
+        Raises:
+            ValueError: For a ``.safetensors`` file: it has no optimiser,
+                scheduler or iteration state to resume.
+        """
+        if str(filename).endswith('.safetensors'):
+            raise ValueError(
+                f'cannot resume from {filename}: a .safetensors file holds '
+                'weights only (no optimiser, scheduler or epoch); start from '
+                'it with load_from or --pretrained-checkpoint instead')
+        super().resume(filename, resume_optimizer, resume_param_scheduler,
+                       map_location)
 
     def load_checkpoint(self,
                         filename: str,

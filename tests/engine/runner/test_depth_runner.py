@@ -3,6 +3,7 @@
 import pytest
 import torch
 from mmengine.model import BaseModel
+from safetensors.torch import save_file
 
 from da2zoe.checkpoint import register_safe_globals
 from da2zoe.engine.runner import CheckpointMismatchError, DepthRunner
@@ -55,4 +56,17 @@ def test_missing_and_wrong_shaped_tensors_stop_naming_keys(runner,
 def test_resume_goes_through_the_same_check(runner, tmp_path):
     path = save(tmp_path, Toy(), drop=('backbone.weight', ))
     with pytest.raises(CheckpointMismatchError, match='backbone.weight'):
+        runner.resume(path)
+
+
+def test_safetensors_loads_from_but_does_not_resume(runner, tmp_path):
+    """load_from takes a .safetensors file (e.g. convert_checkpoint.py's)
+    like a .pth; resuming from one is refused by name."""
+    source = Toy()
+    path = str(tmp_path / 'weights.safetensors')
+    save_file(source.state_dict(), path)
+    runner.load_checkpoint(path)
+    torch.testing.assert_close(runner.model.head.weight, source.head.weight)
+    with pytest.raises(ValueError, match=r'weights\.safetensors: a '
+                       r'\.safetensors file holds weights only'):
         runner.resume(path)
