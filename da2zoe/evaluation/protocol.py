@@ -199,9 +199,12 @@ def protocol_summary(record: Dict[str, Any]) -> str:
         inputs = spec['input']
         if 'model_resize' in inputs:
             resize = inputs['model_resize']
-            how = (f"in the model to {resize['size']} "
-                   f"({resize['resize_method']}, {resize['interpolation']}, "
-                   f"align_corners={resize['align_corners']})")
+            # A config names only the keys it changes (no align_corners
+            # with 'cv2_bicubic', which ignores it).
+            how = (f"in the model to {resize['size']} (" + ', '.join(
+                f'{key}={resize[key]}' for key in
+                ('resize_method', 'interpolation', 'align_corners')
+                if key in resize) + ')')
         elif 'pipeline_resize' in inputs:
             resize = inputs['pipeline_resize']
             how = (f"pipeline longest side {resize['process_res']}, "
