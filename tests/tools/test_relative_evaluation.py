@@ -1,16 +1,15 @@
-"""tools/test.py evaluates a relative model end to end: the DA-V2 relative
-config, shrunk to the golden tiny shapes, with an official-layout
-checkpoint, on the synthetic NYU test set, aligned in disparity (the
-config's) or in depth (``--align least_squares``)."""
+"""tools/test.py (its ``main``, in process) evaluates a relative model
+end to end: the DA-V2 relative config, shrunk to the golden tiny shapes,
+with an official-layout checkpoint, on the synthetic NYU test set, aligned
+in disparity (the config's) or in depth (``--align least_squares``)."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+from da2zoe.cli import test as test_tool
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / 'tests' / 'data' / 'golden' / 'da2_relative_tiny.npz'
@@ -39,18 +38,8 @@ def tiny(tmp_path_factory) -> tuple:
     return config, checkpoint
 
 
-def run_test(args, cwd) -> str:
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    result = subprocess.run(
-        [sys.executable, str(REPO / 'tools/test.py')] + [str(a) for a in args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out[-4000:]
-    return out
-
-
 def test_relative_model_in_disparity_and_in_depth(tiny, synthetic_root,
-                                                  tmp_path):
+                                                  tmp_path, capsys):
     config, checkpoint = tiny
     nyu = synthetic_root / 'nyu'
     data = ['--datasets', 'nyu', '--nyu-csv', nyu / 'data/nyu2_test.csv',
@@ -59,8 +48,11 @@ def test_relative_model_in_disparity_and_in_depth(tiny, synthetic_root,
     for flags, space in (([], 'disparity'),
                          (['--align', 'least_squares'], 'depth')):
         out_json = tmp_path / f'{space}.json'
-        log = run_test([config, checkpoint, *data, '--out-json', out_json,
-                        *flags], tmp_path)
+        argv = [config, checkpoint, *data, '--out-json', out_json,
+                '--work-dir', tmp_path / space, *flags]
+        assert test_tool.main([str(a) for a in argv]) == 0
+        captured = capsys.readouterr()
+        log = captured.out + captured.err
         result = json.loads(out_json.read_text())
         metrics, protocol = result['metrics'], result['protocol']['metrics']
         assert protocol['pred_space'] == 'disparity'
