@@ -18,6 +18,11 @@ writes, as chosen with ``--save``:
 - ``video``: ``<video stem>_depth.mp4`` (``--video-format avi``), the colour
   depth of each video, camera or frame folder in one colour range.
 
+``--vis overlay,error,anaglyph,panel`` also writes ``<name>_<kind>.png``
+(:mod:`da2zoe.apis.vis_outputs`): depth blended over the image, abs-rel
+error against ``--gt`` (a file, or a folder of ``<name>.png|.npy``), a
+red-cyan anaglyph, image | (GT |) depth (| error) panels.
+
 INPUT may also be a camera index (``0``, ``camera:0``; ``--max-frames``).
 ``--temporal-smoothing STRENGTH`` (videos, cameras, frame folders) averages
 each frame's aligned depth with the previous output on unchanged pixels
@@ -64,6 +69,14 @@ from da2zoe.apis.sources import (
     iter_frames,
 )
 from da2zoe.apis.video import SequenceOutputs
+from da2zoe.apis.vis_outputs import (
+    VIS_KINDS,
+    VisStyle,
+    find_gt,
+    load_gt,
+    parse_vis,
+    save_visuals,
+)
 from da2zoe.structures.patch_grid import check_multiple_of_14
 
 
@@ -126,6 +139,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--no-colorbar', action='store_true', help='no colour bar')
     parser.add_argument(
+        '--vis', default='', metavar='KIND[,KIND...]',
+        help='also write <name>_<kind>.png: ' + ', '.join(VIS_KINDS) +
+        ' (error needs --gt)')
+    parser.add_argument(
+        '--gt', metavar='FILE|DIR',
+        help='ground truth for --vis error/panel: a 16-bit mm PNG or a .npy '
+        'of metres, or a folder of <name>.png/.npy')
+    parser.add_argument('--overlay-alpha', type=float, default=0.5,
+                        help='--vis overlay: weight of the depth colour')
+    parser.add_argument('--error-vmax', type=float, default=0.25,
+                        help='--vis error/panel: abs rel of the top colour')
+    parser.add_argument(
         '--intrinsics', nargs=4, type=float, metavar=('FX', 'FY', 'CX', 'CY'),
         help='pinhole intrinsics of the input images, in pixels')
     parser.add_argument(
@@ -183,6 +208,17 @@ def parse_args(argv=None) -> argparse.Namespace:
             check_multiple_of_14(args.input_size, '--input-size')
         except ValueError as err:
             parser.error(str(err))
+    try:
+        args.vis = parse_vis(args.vis) if args.vis else []
+    except ValueError as err:
+        parser.error(str(err))
+    if 'error' in args.vis and args.gt is None:
+        parser.error('--vis error needs --gt FILE|DIR (the ground truth it '
+                     'compares with)')
+    if args.gt is not None and not osp.exists(args.gt):
+        parser.error(f'--gt {args.gt!r} does not exist')
+    if not 0 <= args.overlay_alpha <= 1 or not args.error_vmax > 0:
+        parser.error('--overlay-alpha must be in [0, 1] and --error-vmax > 0')
     return args
 
 
@@ -210,6 +246,8 @@ class Runner:
             args.out_dir if 'video' in args.save else None,
             args.video_format, args.fps, self.style)
         self.kinds = [k for k in args.save if k != 'video']
+        self.vis_style = VisStyle(args.vmin, args.vmax, args.cmap,
+                                  args.overlay_alpha, args.error_vmax)
 
     def _intrinsics(self, height: int, width: int):
         if self.args.intrinsics is not None:
@@ -280,12 +318,20 @@ class Runner:
                 self.fail(frame, f'--align-sparse: {err}')
                 continue
             try:
+                gt = (load_gt(find_gt(args.gt, frame.name), depth.shape)
+                      if args.gt and args.vis else None)
+            except ValueError as err:
+                self.fail(frame, f'--gt: {err}')
+                continue
+            try:
                 name = self._unique(frame.name)
                 depth = self.sequences(frame, depth, rgb)
                 save_outputs(
                     args.out_dir, name, depth, rgb,
                     self.kinds, self._intrinsics(*depth.shape),
                     ply_binary=args.ply_format == 'binary', style=self.style)
+                save_visuals(args.out_dir, name, depth, rgb, args.vis, gt,
+                             self.vis_style)
                 if sky is not None:
                     save_sky_mask(args.out_dir, name, sky, self.sky_threshold)
                 self.done += 1
