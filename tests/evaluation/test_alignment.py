@@ -72,3 +72,22 @@ def test_test_tool_keeps_the_configs_alignment_and_takes_a_flag(
     assert aligns([mono, 'ckpt', *data]) == ['least_squares']
     assert aligns([metric, 'ckpt', *data]) == [None]
     assert aligns([metric, 'ckpt', *data, '--align', 'median']) == ['median']
+    assert aligns([mono, 'ckpt', *data, '--align',
+                   'least_squares_disparity']) == ['least_squares_disparity']
+
+
+def test_test_tool_keeps_a_disparity_models_settings(synthetic_root):
+    """--datasets replaces the evaluator: what the model predicts and the
+    config's minimum pixels must survive it."""
+    nyu = synthetic_root / 'nyu'
+    relative = str(REPO / 'configs/da2-relative_vitl_nyu.py')
+    argv = [relative, 'ckpt', '--datasets', 'nyu', '--nyu-csv',
+            str(nyu / 'data/nyu2_test.csv'), '--nyu-root', str(nyu),
+            '--cfg-options', 'test_evaluator.min_align_pixels=64']
+    for flags, align in (([], 'least_squares_disparity'),
+                         (['--align', 'least_squares'], 'least_squares')):
+        cfg = test_tool.build_config(test_tool.parse_args(argv + flags))
+        metric, = [e for e in cfg.test_evaluator
+                   if e['type'] == 'DepthMetric']
+        assert (metric['align'], metric['pred_space'],
+                metric['min_align_pixels']) == (align, 'disparity', 64)
