@@ -90,6 +90,10 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg, args, config_path=args.config, cfg_options=cfg_options)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    if not cfg.model.get('losses', True):  # e.g. da2-relative_*: evaluation
+        raise ValueError(
+            f'{args.config}: model.losses is empty, so this config can only '
+            'evaluate (tools/test.py); add losses (e.g. SILogLoss) to train')
     cfg.launcher = args.launcher
 
     if args.work_dir is not None:

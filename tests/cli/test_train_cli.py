@@ -120,6 +120,16 @@ def test_flags_contradicting_the_config_name_both(capsys):
     assert '--encoder vitg' in capsys.readouterr().err
 
 
+def test_a_config_without_losses_is_refused_before_any_work(capsys):
+    relative = str(REPO / 'configs/da2-relative_vitl_nyu.py')
+    assert train_tool.main([relative]) == 2
+    err = capsys.readouterr().err
+    assert 'da2-relative_vitl_nyu.py: model.losses is empty' in err
+    assert 'Traceback' not in err
+    with pytest.raises(ValueError, match='model.losses is empty'):
+        build([TINY, '--cfg-options', 'model.losses=[]'])
+
+
 def test_resume_flag_forms(tmp_path):
     ckpt = tmp_path / 'checkpoint_latest.pth'
     ckpt.write_bytes(b'x')
