@@ -184,11 +184,58 @@ class DataProtocol:
         dataset: The built test dataset.
         loader (DataLoader): Over it, in order.
         evaluator_cfg (list[dict]): The evaluator configs.
+        dataset_cfg (dict): The dataset's config (to swap its pipeline).
     """
 
     dataset: object
     loader: DataLoader
     evaluator_cfg: List[dict]
+    dataset_cfg: Optional[dict] = None
+
+
+def _loader(dataset, batch_size: int, num_workers: int) -> DataLoader:
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                      num_workers=num_workers, collate_fn=pseudo_collate)
+
+
+def _set_pipeline(dataset_cfg: dict, pipeline: list) -> None:
+    """Sets ``pipeline`` on a dataset config and on every dataset it
+    wraps (``datasets`` / ``dataset`` keys of a mix or wrapper)."""
+    children = list(dataset_cfg.get('datasets') or [])
+    if isinstance(dataset_cfg.get('dataset'), dict):
+        children.append(dataset_cfg['dataset'])
+    if not children:  # a leaf dataset: it owns the pipeline
+        dataset_cfg['pipeline'] = copy.deepcopy(pipeline)
+    for child in children:
+        _set_pipeline(child, pipeline)
+
+
+def model_test_pipeline(spec: 'ModelSpec', model_cfg: Config) -> list:
+    """A model config's own test pipeline (``test_pipeline``, else its test
+    dataset's).
+
+    Raises:
+        ModelSpecError: If the config has none.
+    """
+    pipeline = model_cfg.get('test_pipeline')
+    if pipeline is None:
+        loader = model_cfg.get('test_dataloader') or {}
+        pipeline = (loader.get('dataset') or {}).get('pipeline')
+    if not pipeline:
+        raise ModelSpecError(f'model {spec.name!r}: {spec.config!r} has no '
+                             'test_pipeline for --pipeline model')
+    return list(pipeline)
+
+
+def with_pipeline(data: DataProtocol, pipeline: list) -> DataProtocol:
+    """The same data list and evaluator through another pipeline."""
+    dataset_cfg = copy.deepcopy(data.dataset_cfg)
+    _set_pipeline(dataset_cfg, pipeline)
+    dataset = DATASETS.build(dataset_cfg)
+    return DataProtocol(
+        dataset, _loader(dataset, data.loader.batch_size,
+                         data.loader.num_workers), data.evaluator_cfg,
+        dataset_cfg)
 
 
 def build_data_protocol(data_config: str,
@@ -216,14 +263,14 @@ def build_data_protocol(data_config: str,
         raise ValueError(f'{data_config} defines no test_dataloader')
     evaluator = (cfg.get('test_evaluator') or cfg.get('val_evaluator')
                  or dict(type='DepthMetric'))
-    dataset = DATASETS.build(loader_cfg.dataset)
-    loader = DataLoader(
-        dataset, batch_size=batch_size or loader_cfg.get('batch_size', 1),
-        shuffle=False, num_workers=loader_cfg.get('num_workers', 0),
-        collate_fn=pseudo_collate)
+    dataset_cfg = loader_cfg.dataset.to_dict()
+    dataset = DATASETS.build(copy.deepcopy(dataset_cfg))
+    loader = _loader(dataset, batch_size or loader_cfg.get('batch_size', 1),
+                     loader_cfg.get('num_workers', 0))
     items = evaluator if isinstance(evaluator, (list, tuple)) else [
         evaluator]
-    return DataProtocol(dataset, loader, [dict(e) for e in items])
+    return DataProtocol(dataset, loader, [dict(e) for e in items],
+                        dataset_cfg)
 
 
 def evaluate_model(model: torch.nn.Module, data: DataProtocol,
@@ -298,7 +345,8 @@ def compare_models(specs: Sequence[ModelSpec],
                    align: Optional[str] = None,
                    flip: bool = False,
                    show: int = 0,
-                   log: Callable[[str], None] = print) -> dict:
+                   log: Callable[[str], None] = print,
+                   own_pipelines: bool = False) -> dict:
     """Evaluates every model on the same data; checks them all first.
 
     Args:
@@ -312,6 +360,11 @@ def compare_models(specs: Sequence[ModelSpec],
         show (int): Predictions of the first ``show`` images to keep for
             panels. Defaults to 0.
         log (Callable): Progress lines. Defaults to ``print``.
+        own_pipelines (bool): Run each model's own config's test pipeline
+            over the data config's samples (e.g. DA3's longest-side resize
+            next to a keep-aspect model); the records then differ in the
+            input rule, which is reported. Defaults to False: the data
+            config's pipeline for all.
 
     Returns:
         dict: ``models`` (name -> config, checkpoint, metrics, protocol,
@@ -322,14 +375,21 @@ def compare_models(specs: Sequence[ModelSpec],
         ModelSpecError: Before any evaluation, for the first model that
             cannot be read.
     """
+    pipelines = {}
     for spec in specs:  # read everything first; free the weights again
         model = load_model(spec, 'cpu')
+        if own_pipelines:
+            pipelines[spec.name] = model_test_pipeline(spec, model.cfg)
         log(f'{spec.name}: {spec.config} + {spec.checkpoint} read '
             f'({len(model.missing_keys)} tensors not in the checkpoint)')
         del model
-    out = dict(data_config=osp.abspath(data_config), models={}, kept={})
-    datasets = getattr(data.dataset, 'datasets', [data.dataset])
+    out = dict(data_config=osp.abspath(data_config), models={}, kept={},
+               pipeline='model' if own_pipelines else 'data')
+    shared = data
     for spec in specs:
+        if own_pipelines:
+            data = with_pipeline(shared, pipelines[spec.name])
+        datasets = getattr(data.dataset, 'datasets', [data.dataset])
         model = load_model(spec, device)
         if flip:
             model.test_cfg['flip'] = True

@@ -123,3 +123,30 @@ def test_unreadable_model_refused_before_evaluation(
         assert "model 'bad'" in captured.err
     assert 'evaluating' not in captured.out
     assert not (tmp_path / 'o' / 'comparison.json').exists()
+
+
+def test_own_pipelines_differ_and_are_reported(tool, two_models,
+                                               synthetic_root, tmp_path,
+                                               capsys):
+    config, (ckpt_a, _) = two_models
+    cfg = Config.fromfile(str(config))
+    for pipeline in (cfg.test_pipeline, cfg.test_dataloader.dataset.pipeline):
+        pipeline[2].min_size = 112  # KeepAspectResize: another input rule
+    small = tmp_path / 'tiny4_112.py'
+    cfg.dump(str(small))
+    out = tmp_path / 'out'
+    status = tool.main([f'A={config}:{ckpt_a}', f'A112={small}:{ckpt_a}',
+                        '--dataset', str(config), '--pipeline', 'model',
+                        '--out-dir', str(out)] + data_options(synthetic_root))
+    captured = capsys.readouterr()
+    assert status == 0, captured.err[-2000:]
+    result = json.loads((out / 'comparison.json').read_text())
+    assert result['pipeline'] == 'model'
+    assert 'datasets.nyu.input.pipeline_resize.min_size' in result[
+        'differences']
+    assert 'pipeline_resize.min_size' in captured.err  # the warning
+    got = result['models']['A112']['metrics']
+    expected = direct_metrics(small, ckpt_a, synthetic_root)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12)
+    assert got['rmse'] != result['models']['A']['metrics']['rmse']

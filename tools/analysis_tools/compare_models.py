@@ -2,12 +2,15 @@
 
 ``python tools/analysis_tools/compare_models.py [NAME=]CFG1:CKPT1
 [NAME=]CFG2:CKPT2 ... --dataset DATA_CONFIG [--cfg-options KEY=VALUE ...]
-[--out-dir DIR] [--names A B ...] [--align ALIGN] [--flip] [--show N]``
+[--out-dir DIR] [--names A B ...] [--align ALIGN] [--flip] [--show N]
+[--pipeline data|model]``
 
 ``DATA_CONFIG``'s ``test_dataloader`` and ``test_evaluator`` are the data
 and protocol of every model (``--cfg-options`` edits that config, e.g.
-``test_dataloader.dataset.data_root=...``). Prints the table (``*`` marks
-the best of each column: errors lower, accuracies higher) and writes
+``test_dataloader.dataset.data_root=...``; ``--pipeline model`` runs each
+model's own test pipeline over those samples instead). Prints the table
+(``*`` marks the best of each column: errors lower, accuracies higher) and
+writes
 ``comparison.json`` (metrics and each model's protocol record),
 ``comparison.md`` and, with ``--show N``, panels of the first N images
 (``panels/``). Exit status 2 when a model, its config or checkpoint, or the
@@ -58,6 +61,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         'models)')
     parser.add_argument('--flip', action='store_true',
                         help='horizontal-flip TTA for every model')
+    parser.add_argument(
+        '--pipeline', choices=('data', 'model'), default='data',
+        help="data: the --dataset config's test pipeline for every model "
+        "(default); model: each model's own test pipeline on the same "
+        'samples (the input rule then differs, and is reported)')
     parser.add_argument('--show', type=int, default=0, metavar='N',
                         help='write panels of the first N images')
     parser.add_argument('--batch-size', type=int)
@@ -74,7 +82,8 @@ def main(argv=None) -> int:
         data = build_data_protocol(args.dataset, args.cfg_options,
                                    args.batch_size)
         result = compare_models(specs, data, args.dataset, args.device,
-                                args.align, args.flip, args.show)
+                                args.align, args.flip, args.show,
+                                own_pipelines=args.pipeline == 'model')
     except (ModelSpecError, ValueError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
