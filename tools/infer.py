@@ -151,6 +151,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--error-vmax', type=float, default=0.25,
                         help='--vis error/panel: abs rel of the top colour')
     parser.add_argument(
+        '--anaglyph-disparity', type=float, metavar='PX',
+        help='--vis anaglyph: shift of the nearest depth (--vmin or the 2nd '
+        'percentile) in pixels (default: 3%% of the width)')
+    parser.add_argument(
         '--intrinsics', nargs=4, type=float, metavar=('FX', 'FY', 'CX', 'CY'),
         help='pinhole intrinsics of the input images, in pixels')
     parser.add_argument(
@@ -247,7 +251,8 @@ class Runner:
             args.video_format, args.fps, self.style)
         self.kinds = [k for k in args.save if k != 'video']
         self.vis_style = VisStyle(args.vmin, args.vmax, args.cmap,
-                                  args.overlay_alpha, args.error_vmax)
+                                  args.overlay_alpha, args.error_vmax,
+                                  args.anaglyph_disparity)
 
     def _intrinsics(self, height: int, width: int):
         if self.args.intrinsics is not None:

@@ -102,6 +102,8 @@ class VisStyle:
         alpha (float): Overlay weight of the depth colour. Defaults to 0.5.
         error_vmax (float): Abs rel at the top error colour. Defaults to
             0.25.
+        max_disparity (float, optional): Anaglyph shift of the near end in
+            pixels; 3 % of the width when None.
     """
 
     vmin: Optional[float] = None
@@ -109,6 +111,7 @@ class VisStyle:
     cmap: str = 'turbo'
     alpha: float = 0.5
     error_vmax: float = 0.25
+    max_disparity: Optional[float] = None
 
 
 def vis_picture(kind: str, depth: np.ndarray, image_rgb: np.ndarray,
@@ -131,7 +134,8 @@ def vis_picture(kind: str, depth: np.ndarray, image_rgb: np.ndarray,
     if kind == 'error':
         return error_map_picture(depth, gt, vmax=style.error_vmax)
     if kind == 'anaglyph':
-        return anaglyph_from_depth(image_rgb, depth)
+        return anaglyph_from_depth(image_rgb, depth, style.max_disparity,
+                                   (vmin, vmax))
     if kind == 'panel':
         return make_depth_panels(image_rgb, depth, gt, cmap=style.cmap,
                                  error_vmax=style.error_vmax)

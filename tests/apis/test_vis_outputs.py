@@ -5,6 +5,7 @@ import pytest
 
 from da2zoe.apis.vis_outputs import (
     VIS_KINDS,
+    VisStyle,
     find_gt,
     load_gt,
     parse_vis,
@@ -59,3 +60,15 @@ def test_files_read_back_as_the_pictures(tmp_path):
     assert read[3].shape == (40, 4 * 60, 3)  # image | GT | pred | error
     with pytest.raises(ValueError, match='needs a ground truth'):
         vis_picture('error', depth, image)
+
+
+def test_anaglyph_takes_the_style_budget_and_range():
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    depth = np.tile(np.linspace(1.0, 8.0, 50), (30, 1))
+    style = VisStyle(vmin=1.0, vmax=8.0, max_disparity=12.0)
+    np.testing.assert_array_equal(
+        vis_picture('anaglyph', depth, image, style=style),
+        anaglyph_from_depth(image, depth, 12.0, (1.0, 8.0)))
+    assert (vis_picture('anaglyph', depth, image, style=style)
+            != anaglyph_from_depth(image, depth)).any()
