@@ -117,8 +117,9 @@ def read_upload(path: str,
         np.ndarray: HxWx3 uint8 RGB.
 
     Raises:
-        UploadError: If the file is not a decodable image or its size is
-            out of bounds; the message names the file.
+        UploadError: If the file is not a decodable image, has
+            transparent pixels or its size is out of bounds; the message
+            names the file.
     """
     limits = limits or UploadLimits()
     name = name or os.path.basename(path)
@@ -129,11 +130,30 @@ def read_upload(path: str,
     try:
         with PIL.Image.open(path) as image:
             image = PIL.ImageOps.exif_transpose(image)
+            transparent = _has_transparent_pixels(image)
             rgb = np.asarray(image.convert('RGB'))
     except (OSError, ValueError, SyntaxError) as err:
         raise UploadError(f'{name} could not be decoded (truncated or '
                           f'corrupt: {type(err).__name__})') from None
+    if transparent:
+        raise UploadError(
+            f'{name} has transparent pixels: depth comes from colour alone, '
+            'and the colour under a transparent pixel is arbitrary; upload '
+            'it flattened onto a background (without an alpha channel)')
     return np.ascontiguousarray(rgb)
+
+
+def _has_transparent_pixels(image: PIL.Image.Image) -> bool:
+    """Whether an image's alpha (or palette transparency) hides a pixel.
+
+    A fully opaque alpha, as in most screenshots, holds nothing: such an
+    image is read as its colour (the rule of ``tools/infer.py``).
+    """
+    if image.mode not in ('RGBA', 'LA', 'PA', 'RGBa', 'La') and \
+            'transparency' not in image.info:
+        return False
+    alpha = np.asarray(image.convert('RGBA'))[..., 3]
+    return bool(alpha.min() < 255)
 
 
 def upload_path(payload: dict, folder: str) -> Tuple[str, str]:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from da2zoe.datasets.bad_sample import BadSampleError
-from da2zoe.datasets.transforms import LoadRGB
+from da2zoe.datasets.transforms import LoadRGB, color_decode
 from da2zoe.datasets.transforms.color_decode import (
     AlphaChannelError,
     color_channels,
@@ -27,7 +27,10 @@ def encoded(image: np.ndarray, ext: str = '.png') -> np.ndarray:
 
 def pil_png(array: np.ndarray, mode: str, **kwargs) -> np.ndarray:
     buffer = io.BytesIO()
-    Image.fromarray(array, mode).save(buffer, 'PNG', **kwargs)
+    image = Image.fromarray(array, mode)
+    if mode == 'P':
+        image.putpalette([v for i in range(256) for v in (i, i, i)])
+    image.save(buffer, 'PNG', **kwargs)
     return np.frombuffer(buffer.getvalue(), np.uint8)
 
 
@@ -87,3 +90,39 @@ def test_load_rgb_names_the_file(tmp_path):
     np.testing.assert_array_equal(img, BGR[..., ::-1])
     with pytest.raises(ValueError, match='alpha must be one of'):
         LoadRGB(alpha='composite')
+
+
+def test_a_fully_opaque_alpha_holds_nothing_and_is_dropped():
+    """Screenshots are RGBA with alpha 255 everywhere: nothing is lost."""
+    opaque = np.concatenate([BGR, np.full_like(ALPHA, 255)], axis=2)
+    np.testing.assert_array_equal(decode_color(encoded(opaque)), BGR)
+    np.testing.assert_array_equal(color_channels(opaque), BGR)
+    one_transparent = opaque.copy()
+    one_transparent[4, 6, 3] = 254
+    with pytest.raises(AlphaChannelError, match='transparent pixels'):
+        decode_color(encoded(one_transparent))
+    with pytest.raises(AlphaChannelError, match='transparent pixels'):
+        color_channels(one_transparent)
+
+
+def test_files_without_alpha_are_decoded_once(monkeypatch):
+    """The PNG header (colour type, tRNS) spares RGB / grey PNGs and JPEGs
+    the second decode; files that may have alpha take it."""
+    calls = []
+    real = cv2.imdecode
+    monkeypatch.setattr(color_decode.cv2, 'imdecode',
+                        lambda data, flags: calls.append(flags) or real(
+                            data, flags))
+    palette = BGR[..., 0] % 8
+    for data, decodes in (
+            (encoded(BGR), 1), (encoded(BGR[..., 0]), 1),
+            (encoded(BGR, '.jpg'), 1), (pil_png(palette, 'P'), 1),
+            (pil_png(palette, 'P', transparency=3), 2),
+            (encoded(np.concatenate([BGR, ALPHA], axis=2)), 2),
+            (encoded(BGR, '.bmp'), 2)):
+        calls.clear()
+        try:
+            decode_color(data)
+        except AlphaChannelError:
+            calls.append('refused')
+        assert len(calls) == decodes, calls

@@ -139,6 +139,27 @@ def test_uploads_are_read_upright_or_refused_by_name(tmp_path):
         read_upload(str(tmp_path / 'cut.png'), SIZE)
 
 
+def test_transparent_uploads_are_refused_opaque_alpha_is_read(tmp_path):
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[..., :3] = np.arange(30, dtype=np.uint8)[None, :, None] * 8
+    rgba[..., 3] = 255
+    opaque = tmp_path / 'screenshot.png'
+    PIL.Image.fromarray(rgba, 'RGBA').save(opaque)
+    np.testing.assert_array_equal(read_upload(str(opaque), SIZE),
+                                  rgba[..., :3])
+    rgba[5, 5, 3] = 0
+    cut_out = tmp_path / 'cut_out.png'
+    PIL.Image.fromarray(rgba, 'RGBA').save(cut_out)
+    with pytest.raises(UploadError,
+                       match='cut_out.png has transparent pixels'):
+        read_upload(str(cut_out), SIZE)
+    palette = PIL.Image.fromarray(np.full((20, 30), 3, np.uint8), 'P')
+    palette.putpalette([v for i in range(256) for v in (i, i, i)])
+    palette.save(tmp_path / 'palette.png', transparency=3)
+    with pytest.raises(UploadError, match='palette.png has transparent'):
+        read_upload(str(tmp_path / 'palette.png'), SIZE)
+
+
 def test_upload_payloads(tmp_path):
     path = tmp_path / 'a.png'
     PIL.Image.new('RGB', (9, 9)).save(path)
