@@ -13,6 +13,19 @@ over the seeds and writes the table and every run's numbers as JSON::
 
 The data are written by :func:`da2zoe.testing.synthetic_datasets.
 write_synthetic` in the folder layout (``intrinsics.json`` per image).
+
+``--diagnose`` then measures every held-out image of each seed's two trained
+models (:mod:`da2zoe.analysis.camera_diagnosis`): its floor fraction (the
+floor is the rooms' metric cue: a floor pixel's row gives its depth) against
+its scale error ``median log(pred / gt)``, and adds two interventions on the
+rooms of each held-out focal longer than the training range: the same rooms
+with the principal point moved up (``--shift-cy``: the view of a camera
+pitched down, the floor in view) and with the camera raised
+(``--raise-camera``). It writes ``diagnosis_seed<N>.json`` (every image) and
+``.md`` (the tables)::
+
+    python tools/analysis_tools/canonical_camera_experiment.py \\
+        --work-dir work_dirs/canonical_camera --seeds 0 --diagnose
 """
 from __future__ import annotations
 
@@ -23,6 +36,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,10 +44,20 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
 
+from da2zoe.analysis.camera_diagnosis import diagnosis_markdown, image_records
 from da2zoe.apis import init_model
 from da2zoe.evaluation.metrics.depth_metric import DepthMetric
 from da2zoe.registry import DATASETS
-from da2zoe.testing.synthetic_datasets import write_synthetic
+from da2zoe.testing.synthetic_datasets import (
+    FolderWriter,
+    split_indices,
+    write_synthetic,
+)
+from da2zoe.testing.synthetic_scenes import (
+    nyu_intrinsics,
+    plane_masks,
+    render_scene,
+)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'da2zoe_tiny_synthetic.py')
@@ -69,7 +93,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         '--canonical-focal', type=float, default=90.0,
         help='canonical focal in input pixels (default: the shortest '
         "training focal, so canonical labels stay inside the head's range)")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--diagnose', action='store_true',
+        help='after training: per-image floor fraction vs scale error of '
+        'both models, with the interventions (diagnosis_seed<N>.json/.md)')
+    parser.add_argument(
+        '--shift-cy', type=float, nargs='+', default=(0.05, 0.3),
+        metavar='FRACTION',
+        help='intervention: principal point row as a fraction of the height, '
+        'one set each (default 0.05 0.3: the floor fills the lower image; '
+        'the horizon far above the image or near the top)')
+    parser.add_argument(
+        '--raise-camera', type=float, default=0.8, metavar='METRES',
+        help='intervention: camera raised by this much (default 0.8: 1.9 to '
+        '2.4 m, under the lowest ceiling of 2.5 m)')
+    args = parser.parse_args(argv)
+    if not all(0 <= shift < 1 for shift in args.shift_cy):
+        parser.error(f'--shift-cy {args.shift_cy}: fractions in [0, 1)')
+    if not 0 <= args.raise_camera < 0.9:
+        parser.error(f'--raise-camera {args.raise_camera}: in [0, 0.9) m '
+                     '(the camera stands 1.1 to 1.6 m high in rooms 2.5 to '
+                     '3.3 m tall)')
+    return args
 
 
 def make_data(args: argparse.Namespace) -> dict:
@@ -85,6 +130,92 @@ def make_data(args: argparse.Namespace) -> dict:
                             fx_range=fx_range)
         roots[name] = osp.join(out, 'folder')
     return roots
+
+
+def test_seed(args: argparse.Namespace, focal: float) -> int:
+    """The scene seed of a held-out focal's rooms (see :func:`make_data`)."""
+    return 100 + list(args.test_fx).index(focal)
+
+
+def intervention_sets(args: argparse.Namespace) -> dict:
+    """The views of each held-out focal longer than the training range:
+    name -> (focal, seed, principal point row or None, camera raise)."""
+    sets = {}
+    height = args.size[0]
+    for fx in args.test_fx:
+        if fx > max(args.train_fx):
+            seed = test_seed(args, fx)
+            for shift in args.shift_cy:
+                sets[f'fx{fx:g}_cy{shift:g}H'] = (fx, seed, shift * height,
+                                                  0.0)
+            sets[f'fx{fx:g}_up{args.raise_camera:g}m'] = (
+                fx, seed, None, args.raise_camera)
+    return sets
+
+
+def render_view(index: int, seed: int, size: tuple, focal: float,
+                cy: float | None, raise_by: float):
+    """Scene ``index`` of ``seed`` through an intervention's camera."""
+    intrinsics = scene_camera(size, focal, cy)
+    return render_scene(index, seed, size, intrinsics,
+                        camera_offset=np.array([0.0, raise_by, 0.0]))
+
+
+def scene_camera(size: tuple, focal: float, cy: float | None) -> np.ndarray:
+    """The synthetic rooms' camera at ``focal`` (NYU's principal point
+    scaled to ``size`` unless ``cy`` is given)."""
+    intrinsics = nyu_intrinsics(size)
+    intrinsics[0, 0] = intrinsics[1, 1] = focal
+    if cy is not None:
+        intrinsics[1, 2] = cy
+    return intrinsics
+
+
+def make_interventions(args: argparse.Namespace) -> dict:
+    """Writes the intervention sets (folder layout) and returns their
+    roots."""
+    roots = {}
+    size = tuple(args.size)
+    for name, (fx, seed, cy, raise_by) in intervention_sets(args).items():
+        out = osp.join(args.work_dir, 'data', name)
+        root = osp.join(out, 'folder')
+        if not osp.isfile(osp.join(root, 'intrinsics.json')):
+            writer = FolderWriter(Path(out), seed)
+            splits = split_indices(args.num_test)
+            for index in range(args.num_test):
+                writer.add(render_view(index, seed, size, fx, cy, raise_by),
+                           splits[index])
+            writer.finish()
+        roots[name] = root
+    return roots
+
+
+def scene_function(args: argparse.Namespace, name: str, root: str):
+    """``(img_path, shape) -> SyntheticScene`` for the images of one set:
+    each re-rendered from its index, the set's seed and camera."""
+    with open(osp.join(root, 'intrinsics.json')) as file:
+        cameras = json.load(file)
+    views = intervention_sets(args)
+    if name in views:
+        _, seed, _, raise_by = views[name]
+    else:
+        seed = 0 if name == 'train' else test_seed(args, float(name[2:]))
+        raise_by = 0.0
+
+    def scene_of(img_path: str, shape: tuple):
+        stem = osp.splitext(osp.basename(img_path))[0]
+        return render_scene(int(stem.split('_')[-1]), seed, tuple(shape),
+                            np.array(cameras[stem], np.float64),
+                            camera_offset=np.array([0.0, raise_by, 0.0]))
+
+    return scene_of
+
+
+def floor_function(args: argparse.Namespace, name: str, root: str):
+    """``(img_path, shape) -> floor mask`` for the images of one set."""
+    scene_of = scene_function(args, name, root)
+    return lambda img_path, shape: plane_masks(scene_of(img_path,
+                                                        shape))['floor']
 
 
 def folder_dataset(root: str, pipeline: list) -> dict:
@@ -155,6 +286,36 @@ def run(args: argparse.Namespace, roots: dict, canonical: bool,
     return result
 
 
+def diagnose(args: argparse.Namespace, roots: dict, seed: int) -> str:
+    """Per-image diagnosis of one seed's two models; writes
+    ``diagnosis_seed<N>.json`` / ``.md`` and returns the Markdown."""
+    sets = dict(roots, **make_interventions(args))
+    records = []
+    for variant in VARIANTS:
+        canonical = variant == VARIANTS[1]
+        work_dir = osp.join(args.work_dir,
+                            f'{"canonical" if canonical else "metric"}'
+                            f'_seed{seed}')
+        config = osp.join(work_dir, 'experiment_config.py')
+        model = init_model(config, osp.join(work_dir,
+                                            'checkpoint_latest.pth'))
+        cfg = Config.fromfile(config)
+        for name, root in sets.items():
+            records += image_records(
+                model, folder_dataset(root, cfg.test_pipeline),
+                floor_function(args, name, root), name, variant,
+                canonical_focal=args.canonical_focal if canonical else None,
+                max_depth=cfg.model.head.max_depth)
+    text = diagnosis_markdown(records)
+    base = osp.join(args.work_dir, f'diagnosis_seed{seed}')
+    with open(base + '.json', 'w') as file:
+        json.dump(dict(args=vars(args), seed=seed, records=records), file,
+                  indent=1)
+    with open(base + '.md', 'w') as file:
+        file.write(text + '\n')
+    return text
+
+
 def table(args: argparse.Namespace, runs: dict) -> str:
     """Markdown table: mean +- std over seeds per variant and test set."""
     sets = ['train'] + [f'fx{fx:g}' for fx in args.test_fx]
@@ -191,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     with open(osp.join(args.work_dir, 'summary.json'), 'w') as file:
         json.dump(dict(args=vars(args), runs=runs, table=text), file,
                   indent=1)
+    if args.diagnose:
+        for seed in args.seeds:
+            print(f'\ndiagnosis, seed {seed} (floor fraction vs scale error '
+                  f'per image)\n{diagnose(args, roots, seed)}', flush=True)
     return 0
 
 
