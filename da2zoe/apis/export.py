@@ -1,4 +1,5 @@
 """ONNX export of a depther: RGB in [0, 1] -> metric depth, in one graph."""
+import copy
 import json
 import os
 from typing import Optional, Sequence, Tuple, Union
@@ -9,11 +10,14 @@ from torch import Tensor, nn
 from da2zoe.structures.patch_grid import PATCH_SIZE, check_multiple_of_14
 
 INPUT_NAME = 'image'
+FOCAL_NAME = 'focal'  # second input of a canonical-camera model
 OUTPUT_NAME = 'depth'
 DEFAULT_OPSET = 18  # Resize/Pad/ReduceMean forms of opset 18; TensorRT 8.6+
 MAX_PATCHES = 512  # dynamic sides up to 512 * 14 = 7168 pixels
 METADATA_KEYS = ('da2zoe_input', 'da2zoe_min_depth', 'da2zoe_max_depth',
                  'da2zoe_mean', 'da2zoe_std', 'da2zoe_config')
+#: Written only for a canonical-camera model (JSON of its camera).
+CAMERA_KEY = 'da2zoe_camera'
 
 
 class DepthExportModule(nn.Module):
@@ -27,11 +31,18 @@ class DepthExportModule(nn.Module):
     ``MetricDepther.predict`` does). Output ``depth``: (B, 1, H, W) metres,
     the head's raw depth.
 
+    A model with a canonical camera (``model.camera``) takes a second input,
+    ``focal`` (B,): each image's focal length in pixels of the graph's input
+    (its H x W, not the original image's), by the camera's ``focal_rule``;
+    the graph returns metric depth, the canonical depth times
+    ``focal / canonical_focal`` (``CanonicalCamera.to_metric``). Without
+    it a deployed file would silently return depth of the wrong scale.
+
     Args:
         model (nn.Module): A ``MetricDepther`` (``_forward`` and a
             ``data_preprocessor`` with ``mean`` / ``std``).
         half (bool): Run the network in float16 (input and output stay
-            float32). Defaults to False.
+            float32); ``model`` must already be float16. Defaults to False.
     """
 
     def __init__(self, model: nn.Module, half: bool = False) -> None:
@@ -42,12 +53,31 @@ class DepthExportModule(nn.Module):
         self.register_buffer('mean', mean.view(1, 3, 1, 1).clone())
         self.register_buffer('std', std.view(1, 3, 1, 1).clone())
         self.half = half
+        camera = getattr(model, 'camera', None)
+        self.canonical_focal = (None if camera is None else
+                                float(camera.canonical_focal))
 
-    def forward(self, image: Tensor) -> Tensor:
+    def forward(self, image: Tensor,
+                focal: Optional[Tensor] = None) -> Tensor:
         x = (image - self.mean) / self.std
         if self.half:
             x = x.half()
-        return self.model._forward(x).float()
+        depth = self.model._forward(x).float()
+        if self.canonical_focal is None:
+            return depth
+        if focal is None:
+            raise ValueError(
+                'this model has a canonical camera: pass focal (B,), each '
+                "image's focal length in pixels of the input")
+        scale = focal.float() / self.canonical_focal
+        return depth * scale.view(-1, 1, 1, 1)
+
+    def example_inputs(self, image: Tensor) -> tuple:
+        """The graph's inputs for ``image``: ``(image,)``, or ``(image,
+        focal)`` with the canonical focal (scale 1) for a camera model."""
+        if self.canonical_focal is None:
+            return (image, )
+        return image, image.new_full((len(image), ), self.canonical_focal)
 
 
 def export_metadata(model: nn.Module) -> dict:
@@ -58,11 +88,12 @@ def export_metadata(model: nn.Module) -> dict:
             as text so the ONNX file runs without the config file.
 
     Returns:
-        dict[str, str]: ``METADATA_KEYS`` to values.
+        dict[str, str]: ``METADATA_KEYS`` (and ``CAMERA_KEY`` for a
+        canonical-camera model) to values.
     """
     preprocessor = model.data_preprocessor
     cfg = getattr(model, 'cfg', None)
-    return {
+    meta = {
         'da2zoe_input': 'float32 RGB in [0, 1], NCHW, H and W multiples '
         'of 14',
         'da2zoe_min_depth': repr(float(model.min_depth)),
@@ -71,17 +102,30 @@ def export_metadata(model: nn.Module) -> dict:
         'da2zoe_std': json.dumps(preprocessor.std.flatten().tolist()),
         'da2zoe_config': cfg.pretty_text if cfg is not None else '',
     }
+    camera = getattr(model, 'camera', None)
+    if camera is not None:
+        meta['da2zoe_input'] += (
+            '; focal (B,) float32: focal length in pixels of the input '
+            f'({camera.focal_rule}), depth = canonical x focal / '
+            f'{camera.canonical_focal:g}')
+        meta[CAMERA_KEY] = json.dumps(dict(
+            canonical_focal=camera.canonical_focal,
+            default_focal=camera.default_focal,
+            focal_rule=camera.focal_rule,
+            default_hfov=camera.default_hfov))
+    return meta
 
 
-def _dynamic_shapes(dynamic: bool) -> Optional[tuple]:
+def _dynamic_shapes(dynamic: bool, camera: bool) -> Optional[tuple]:
     if not dynamic:
         return None
     dim = torch.export.Dim
+    batch = dim('batch', min=1, max=1024)
     rows = dim('rows', min=1, max=MAX_PATCHES)
     cols = dim('cols', min=1, max=MAX_PATCHES)
     # Multiples of 14 by construction: the patch grid stays symbolic.
-    return ({0: dim('batch', min=1, max=1024), 2: PATCH_SIZE * rows,
-             3: PATCH_SIZE * cols},)
+    image = {0: batch, 2: PATCH_SIZE * rows, 3: PATCH_SIZE * cols}
+    return (image, {0: batch}) if camera else (image, )
 
 
 def export_onnx(model: nn.Module,
@@ -94,6 +138,9 @@ def export_onnx(model: nn.Module,
                 verbose: bool = False) -> str:
     """Exports a depther to ONNX with the dynamo exporter.
 
+    The graph is :class:`DepthExportModule`: input ``image`` (and ``focal``
+    for a canonical-camera model), output ``depth`` in metres.
+
     Args:
         model (nn.Module): A ``MetricDepther`` in eval mode (e.g. from
             :func:`da2zoe.apis.init_model`), float32, on the CPU.
@@ -103,8 +150,11 @@ def export_onnx(model: nn.Module,
         dynamic (bool): Dynamic batch, height and width (any multiple of
             14 up to ``14 * MAX_PATCHES``). Defaults to True.
         opset (int): ONNX opset. Defaults to 18.
-        fp16 (bool): float16 network (float32 input and output); meant for
-            GPU runtimes. Defaults to False.
+        fp16 (bool): float16 weights and activations (float32 input and
+            output; the normalisation runs in float32 first). A float16
+            copy is exported, ``model`` stays float32. ONNX Runtime's CPU
+            provider runs it but is not faster with it (see the README);
+            it is meant for GPU runtimes. Defaults to False.
         batch_size (int): The batch of a static export. Defaults to 1. A
             dynamic export traces a batch of at least 2 (1 would fix the
             batch dimension to 1).
@@ -124,23 +174,22 @@ def export_onnx(model: nn.Module,
         if not hasattr(model, attr):
             raise ValueError(f'export_onnx needs a MetricDepther; '
                              f'{type(model).__name__} has no {attr!r}')
-    module = DepthExportModule(model.eval(), half=fp16).eval()
-    if fp16:
-        module.model.half()
-    example = torch.rand(max(int(batch_size), 2) if dynamic else
-                         int(batch_size), 3, height, width)
+    # A float16 copy: the user's model stays float32, and the exported
+    # program keeps references to the half weights until it is saved.
+    network = copy.deepcopy(model).half() if fp16 else model
+    module = DepthExportModule(network.eval(), half=fp16).eval()
+    example = module.example_inputs(torch.rand(
+        max(int(batch_size), 2) if dynamic else int(batch_size), 3, height,
+        width))
+    names = [INPUT_NAME, FOCAL_NAME][:len(example)]
     out_file = os.fspath(out_file)
     os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
-    try:
-        with torch.no_grad():
-            program = torch.onnx.export(
-                module, (example, ), dynamo=True, opset_version=opset,
-                input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                dynamic_shapes=_dynamic_shapes(dynamic),
-                external_data=False, verbose=verbose, report=False)
-    finally:
-        if fp16:
-            module.model.float()
+    with torch.no_grad():
+        program = torch.onnx.export(
+            module, example, dynamo=True, opset_version=opset,
+            input_names=names, output_names=[OUTPUT_NAME],
+            dynamic_shapes=_dynamic_shapes(dynamic, len(example) == 2),
+            external_data=False, verbose=verbose, report=False)
     for key, value in export_metadata(model).items():
         program.model.metadata_props[key] = value
     program.save(out_file, external_data=False)

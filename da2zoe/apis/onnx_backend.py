@@ -6,6 +6,7 @@ same test pipeline, the same data preprocessor (padding, in-model resize)
 and the same post-processing (crop, bilinear resize to the image, clamp) as
 the PyTorch model; only the network runs in ONNX Runtime.
 """
+import json
 import os
 from typing import Iterable, List, Optional, Union
 
@@ -17,7 +18,7 @@ from da2zoe.models.depthers.metric_depther import MetricDepther
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
 from da2zoe.structures.camera import CanonicalCamera
-from .export import INPUT_NAME, METADATA_KEYS
+from .export import CAMERA_KEY, FOCAL_NAME, INPUT_NAME, METADATA_KEYS
 
 
 def _session(onnx_file: str, threads: Optional[int],
@@ -64,7 +65,6 @@ class OnnxDepther:
     # around this class's _forward.
     predict = MetricDepther.predict
     predict_depth = MetricDepther.predict_depth
-    predict_depth_and_sky = MetricDepther.predict_depth_and_sky
     _to_target = staticmethod(MetricDepther._to_target)
     _target_size = staticmethod(MetricDepther._target_size)
 
@@ -81,7 +81,7 @@ class OnnxDepther:
         meta = self.session.get_modelmeta().custom_metadata_map
         missing = [k for k in METADATA_KEYS if k not in meta]
         inputs = [i.name for i in self.session.get_inputs()]
-        if missing or inputs != [INPUT_NAME]:
+        if missing or inputs not in ([INPUT_NAME], [INPUT_NAME, FOCAL_NAME]):
             raise ValueError(
                 f'{onnx_file!r} is not a da2zoe export (inputs {inputs}, '
                 f'missing metadata {missing}); write one with '
@@ -94,10 +94,32 @@ class OnnxDepther:
             or dict(type='DepthDataPreprocessor'))
         self.min_depth = float(meta['da2zoe_min_depth'])
         self.max_depth = float(meta['da2zoe_max_depth'])
-        # The graph returns canonical depth; the per-sample focal rescale
-        # runs here, in MetricDepther.predict_depth.
-        camera = model_cfg.get('camera')
-        self.camera = None if camera is None else CanonicalCamera(**camera)
+        self.camera = self._camera(meta, model_cfg.get('camera'),
+                                   FOCAL_NAME in inputs)
+        #: Each image's focal (B,) for the graph, set while predicting.
+        self._focal: Optional[np.ndarray] = None
+
+    def _camera(self, meta: dict, configured: Optional[dict],
+                graph_focal: bool) -> Optional[CanonicalCamera]:
+        """The canonical camera, if any; the graph's own when it takes a
+        focal (it rescales inside), else the config's (rescaled here, after
+        the graph, as files exported before the focal input do)."""
+        self.graph_focal = graph_focal
+        if not graph_focal:
+            return None if configured is None else CanonicalCamera(
+                **configured)
+        if CAMERA_KEY not in meta:
+            raise ValueError(f'{self.onnx_file!r} takes {FOCAL_NAME!r} but '
+                             f'has no {CAMERA_KEY!r} metadata')
+        stored = json.loads(meta[CAMERA_KEY])
+        if configured is not None and float(configured.get(
+                'canonical_focal', 0)) != stored['canonical_focal']:
+            raise ValueError(
+                f"{self.onnx_file!r} was exported with canonical_focal="
+                f"{stored['canonical_focal']}, the config has "
+                f"model.camera.canonical_focal="
+                f"{configured.get('canonical_focal')}")
+        return CanonicalCamera(**(configured or stored))
 
     def _config(self, config, stored: str) -> Config:
         if isinstance(config, Config):
@@ -114,11 +136,56 @@ class OnnxDepther:
         """Where inputs and outputs live (ONNX Runtime takes host memory)."""
         return torch.device('cpu')
 
-    def run(self, images: np.ndarray) -> np.ndarray:
+    def run(self, images: np.ndarray,
+            focal: Optional[np.ndarray] = None) -> np.ndarray:
         """The graph itself: (B, 3, H, W) float32 RGB in [0, 1] ->
-        (B, 1, H, W) metres (raw, unclamped)."""
-        images = np.ascontiguousarray(images, dtype=np.float32)
-        return self.session.run(None, {INPUT_NAME: images})[0]
+        (B, 1, H, W) metres (raw, unclamped).
+
+        Args:
+            images (np.ndarray): (B, 3, H, W) RGB in [0, 1].
+            focal (np.ndarray, optional): (B,) focal lengths in pixels of
+                ``images`` (a canonical-camera export needs them, any other
+                refuses them). Defaults to None.
+
+        Returns:
+            np.ndarray: (B, 1, H, W) float32 metres.
+        """
+        feed = {INPUT_NAME: np.ascontiguousarray(images, dtype=np.float32)}
+        if self.graph_focal != (focal is not None):
+            raise ValueError(
+                f'{self.onnx_file}: ' + (
+                    f'a canonical-camera export needs {FOCAL_NAME} (B,), '
+                    "each image's focal in input pixels" if
+                    self.graph_focal else 'this export takes no focal'))
+        if focal is not None:
+            focal = np.ascontiguousarray(focal, dtype=np.float32).reshape(-1)
+            if len(focal) != len(images):
+                raise ValueError(f'{self.onnx_file}: {len(focal)} focal '
+                                 f'lengths for {len(images)} images')
+            feed[FOCAL_NAME] = focal
+        return self.session.run(None, feed)[0]
+
+    def predict_depth_and_sky(self, inputs: torch.Tensor,
+                              data_samples: Optional[list] = None) -> tuple:
+        """``MetricDepther.predict_depth_and_sky`` (flip TTA, camera);
+        a graph with a focal input gets each sample's focal (the flipped
+        pass too) and rescales inside."""
+        if self.graph_focal:
+            scale = self.camera.metric_scale(
+                data_samples, len(inputs), torch.empty(0, dtype=torch.float64))
+            self._focal = (scale.view(-1) * self.camera.canonical_focal
+                           ).numpy()
+        try:
+            return MetricDepther.predict_depth_and_sky(
+                self, inputs, data_samples)
+        finally:
+            self._focal = None
+
+    def _to_metric(self, depth: torch.Tensor,
+                   data_samples: Optional[list]) -> torch.Tensor:
+        if self.graph_focal:  # the graph rescaled already
+            return depth
+        return MetricDepther._to_metric(self, depth, data_samples)
 
     def _forward_outputs(self, inputs: torch.Tensor) -> dict:
         """The graph's depth as the head's output dict (no sky branch)."""
@@ -132,7 +199,7 @@ class OnnxDepther:
         """
         pre = self.data_preprocessor
         images = inputs.float() * pre.std.float() + pre.mean.float()
-        return torch.from_numpy(self.run(images.cpu().numpy()))
+        return torch.from_numpy(self.run(images.cpu().numpy(), self._focal))
 
     @torch.no_grad()
     def test_step(self, data: dict) -> List[DepthDataSample]:

@@ -5,6 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .pos_embed_traceable import is_exporting, pos_embed_for_grid_traceable
+
 
 def pos_embed_for_grid_by_size(pos_embed: Tensor,
                                grid_size: tuple[int, int]) -> Tensor:
@@ -31,6 +33,8 @@ def pos_embed_for_grid_by_size(pos_embed: Tensor,
     if side * side + 1 != pos_embed.shape[1]:
         raise ValueError(f'pos_embed of shape {tuple(pos_embed.shape)} holds '
                          'no square grid after its class entry')
+    if is_exporting():  # the same rule without a size-dependent branch
+        return pos_embed_for_grid_traceable(pos_embed, grid_size, 0.0)
     h, w = grid_size
     if h == side and w == side:
         return pos_embed

@@ -284,9 +284,16 @@ class MetricDepther(BaseModel):
             depth = 0.5 * (depth + flipped['metric_depth'].flip(-1))
             if sky is not None:
                 sky = 0.5 * (sky + flipped['sky'].flip(-1))
-        if self.camera is not None:
-            depth = self.camera.to_metric(depth, data_samples)
-        return depth, sky
+        return self._to_metric(depth, data_samples), sky
+
+    def _to_metric(self, depth: torch.Tensor,
+                   data_samples: Optional[list]) -> torch.Tensor:
+        """The network's depth -> metric depth: the canonical camera's
+        rescale (identity without one). An ONNX graph that applies the
+        camera itself overrides it."""
+        if self.camera is None:
+            return depth
+        return self.camera.to_metric(depth, data_samples)
 
     def predict(self,
                 inputs: torch.Tensor,
