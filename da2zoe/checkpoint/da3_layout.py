@@ -24,6 +24,10 @@ DA3_PREFIX = 'model.'
 DA3_BACKBONE = 'model.backbone.pretrained.'
 DA3_HEAD = 'model.head.'
 MONO_MODEL_NAMES = ('da3mono-large', 'da3metric-large')
+# The network's own state dict (``DepthAnything3Net.state_dict()``, without
+# the API's ``model.``): these top-level prefixes, with the encoder's.
+BARE_NETWORK_PREFIXES = ('backbone.pretrained.', 'head.', 'cam_enc.',
+                         'cam_dec.', 'gs_head.', 'gs_adapter.')
 # Keys (after ``model.``) only the any-view networks have, and what they are.
 ANY_VIEW_MARKERS = (
     (re.compile(r'camera_token'), 'a camera token'),
@@ -89,6 +93,30 @@ def to_da3_keys(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
             if key.startswith(ours):
                 renamed[theirs + key[len(ours):]] = value
     return renamed
+
+
+def wrap_bare_da3_network(state_dict: Mapping[str, Tensor]
+                          ) -> dict[str, Tensor] | None:
+    """Gives a DA3 network saved without the API wrapper its ``model.``.
+
+    ``backbone.pretrained.*`` (the DA3 encoder's place: no other layout
+    has it) with every other key under the network's own prefixes is the
+    network's ``state_dict()``; the released files hold it under
+    ``model.``.
+
+    Args:
+        state_dict (Mapping[str, Tensor]): Unwrapped, prefix-stripped
+            state dict.
+
+    Returns:
+        dict[str, Tensor] | None: The keys under ``model.`` (tensors not
+        copied), or None when the state dict is not a bare DA3 network.
+    """
+    keys = list(state_dict)
+    if not any(k.startswith(BARE_NETWORK_PREFIXES[0]) for k in keys) or \
+            not all(k.startswith(BARE_NETWORK_PREFIXES) for k in keys):
+        return None
+    return {DA3_PREFIX + key: value for key, value in state_dict.items()}
 
 
 def is_da3_keys(keys: list[str]) -> bool:

@@ -48,6 +48,7 @@ from .da3_layout import (
     MONO_MODEL_NAMES,
     check_da3_complete,
     refuse_unsupported_da3,
+    wrap_bare_da3_network,
 )
 from .hf_layouts import hf_key_names, hf_to_da2zoe
 
@@ -318,6 +319,7 @@ def convert_state_dict(
     """
     unwrapped, wrappers = unwrap_state_dict(state_dict)
     stripped_sd, stripped, originals = strip_wrapper_prefixes(unwrapped)
+    stripped_sd = wrap_bare_da3_network(stripped_sd) or stripped_sd
     refuse_unsupported_da3(stripped_sd, config)
     layout = detect_layout(list(stripped_sd))
     name = (config or {}).get('model_name')

@@ -162,3 +162,26 @@ def test_random_tiny_snapshot_round_trips(tmp_path):
     assert load_pretrained(other, folder, strict=True).missing_keys == []
     for key, value in model.state_dict().items():
         assert torch.equal(other.state_dict()[key], value), key
+
+
+def test_bare_network_state_dict_loads_and_any_view_is_still_named(
+        released, tmp_path):
+    """DepthAnything3Net.state_dict() (no API ``model.``) is DA3 too."""
+    bare = {k[len('model.'):]: v for k, v in released.items()}
+    assert detect_layout(list(released)) == 'depth_anything_3'
+    converted, layout, _ = convert_state_dict(bare)
+    assert layout == 'depth_anything_3'
+    assert converted.keys() == convert_state_dict(released)[0].keys()
+    folder = write_da3_snapshot(tmp_path / 'bare', bare, 'da3mono-large')
+    model = tiny_model()
+    assert load_pretrained(model, folder, strict=True).missing_keys == []
+    assert torch.equal(model.backbone.norm.weight,
+                       released['model.backbone.pretrained.norm.weight'])
+    for extra, what in (('backbone.pretrained.camera_token', 'camera token'),
+                        ('cam_dec.fc_t.weight', 'camera encoder/decoder')):
+        with pytest.raises(UnsupportedCheckpointError, match=what):
+            convert_state_dict(dict(bare, **{extra: torch.zeros(2)}))
+    del bare['head.scratch.output_conv1.weight']
+    with pytest.raises(IncompleteCheckpointError,
+                       match='model.head.scratch.output_conv1.weight'):
+        convert_state_dict(bare)
