@@ -218,6 +218,95 @@ def correlations(records: Iterable[dict]) -> list[dict]:
     return rows
 
 
+def paired_rows(records: Iterable[dict], metric: str, canonical: str,
+                train_focal: float,
+                edges: Sequence[float] = FLOOR_BINS) -> list[dict]:
+    """The two models image by image, per test set and floor bin.
+
+    A network that cannot see the focal length predicts, for an image, a
+    mix of two answers: the image's focal-free cue (a floor row, an object's
+    pixel size) read as if seen at the training focal ``f_tr``, and a prior
+    that ignores the image's scale. For the metric head at a test focal
+    ``f`` the cue gives ``log(pred / gt) = log(f_tr / f)``, the prior 0; the
+    canonical camera multiplies by ``f / f_tr`` (in expectation), so its cue
+    gives 0 and its prior ``log(f / f_tr)``. With a weight ``w`` on the cue
+    both are ``w log(f_tr / f)`` and ``(1 - w) log(f / f_tr)``: their
+    difference is ``log(f / f_tr)`` whatever ``w`` is, and the canonical
+    camera is the better of the two exactly where ``w > 1/2``.
+
+    Args:
+        records: from :func:`image_records`, both models on the same
+            images (paired by set and name).
+        metric: the metric head's model name.
+        canonical: the canonical camera's model name.
+        train_focal: ``f_tr``, the training focal the networks' cue is
+            calibrated to (the geometric mean of a log-uniform range).
+        edges: floor-fraction bin edges; ``(0, 1)`` for one bin.
+
+    Returns:
+        Rows ``set, bin, n, focal`` (the images' median focal),
+        ``ratio_model`` (``exp`` of the mean per-image difference of log
+        scale, canonical minus metric), ``ratio_std`` (std of that
+        difference), ``ratio_expected`` (``f / f_tr``, geometric mean over
+        the images), ``w_metric`` and ``w_canonical`` (the cue weight each
+        model's median log scale implies; NaN where ``f`` is within ~10 %
+        of ``f_tr`` on average, as on the training mix).
+    """
+    by_key = {(r['set'], r['name'], r['model']): r for r in records
+              if np.isfinite(r['log_scale'])}
+    pairs = defaultdict(list)
+    for (set_name, name, model_name), record in by_key.items():
+        other = by_key.get((set_name, name, canonical))
+        if model_name == metric and other is not None:
+            pairs[set_name].append((record, other))
+    rows = []
+    for set_name, group in pairs.items():
+        floor = np.array([m['floor_fraction'] for m, _ in group])
+        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+            last = i == len(edges) - 2
+            inside = (floor >= lo) & ((floor <= hi) if last else (floor < hi))
+            chosen = [p for p, keep in zip(group, inside) if keep]
+            if chosen:
+                rows.append(_paired_row(set_name, (lo, hi), chosen,
+                                        train_focal))
+    return rows
+
+
+def _paired_row(set_name: str, bin_: tuple, pairs: list,
+                train_focal: float) -> dict:
+    """One row of :func:`paired_rows`."""
+    metric = np.array([m['log_scale'] for m, _ in pairs])
+    canonical = np.array([c['log_scale'] for _, c in pairs])
+    focals = np.array([m['focal'] for m, _ in pairs])
+    cue = float(np.mean(np.log(train_focal / focals)))
+    weights = (float('nan'), float('nan'))
+    if abs(cue) > 0.1:  # within ~10 % of f_tr: w is ill-defined
+        weights = (float(np.median(metric) / cue),
+                   float(1 + np.median(canonical) / cue))
+    difference = canonical - metric
+    return dict(set=set_name, bin=bin_, n=len(pairs),
+                focal=float(np.median(focals)),
+                ratio_model=float(np.exp(difference.mean())),
+                ratio_std=float(difference.std()),
+                ratio_expected=float(np.exp(-cue)),
+                w_metric=weights[0], w_canonical=weights[1])
+
+
+def paired_markdown(rows: Sequence[dict]) -> str:
+    """:func:`paired_rows` as a Markdown table."""
+    lines = ['| set | floor fraction | images | canonical / metric '
+             'prediction (std of log) | f / f_tr | cue weight w: metric | '
+             'w: canonical |', '|---|---|---|---|---|---|---|']
+    for r in rows:
+        lo, hi = r['bin']
+        lines.append(
+            f'| {r["set"]} | {lo:g}-{hi:g} | {r["n"]} | '
+            f'{r["ratio_model"]:.2f} ({r["ratio_std"]:.2f}) | '
+            f'{r["ratio_expected"]:.2f} | {r["w_metric"]:.2f} | '
+            f'{r["w_canonical"]:.2f} |')
+    return '\n'.join(lines)
+
+
 def diagnosis_markdown(records: Sequence[dict],
                        edges: Sequence[float] = FLOOR_BINS) -> str:
     """The two summary tables of a diagnosis as Markdown.

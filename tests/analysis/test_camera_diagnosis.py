@@ -10,6 +10,8 @@ from da2zoe.analysis.camera_diagnosis import (
     correlations,
     diagnosis_markdown,
     image_records,
+    paired_markdown,
+    paired_rows,
     scale_error,
 )
 
@@ -56,6 +58,40 @@ def test_bins_and_correlations_follow_the_floor():
     # A constant floor fraction has no correlation (NaN, not an error).
     flat = correlations(_records('m', [0.1, 0.1, 0.1], [1.0, 2.0, 3.0]))
     assert math.isnan(flat[0]['pearson'])
+
+
+def test_paired_rows_recover_the_cue_weight():
+    """Models that mix the cue (weight w) and a prior, as the docstring
+    derives: w comes back from each, their ratio is f / f_tr."""
+    train_focal, focal = 120.0, 240.0
+    cue = math.log(train_focal / focal)
+    floors = [0.0, 0.01, 0.3, 0.5]
+    weights = [0.0, 0.1, 0.8, 0.8]
+    metric = _records('metric', floors,
+                      [math.exp(w * cue) for w in weights])
+    canonical = _records('canonical', floors,
+                         [math.exp(-(1 - w) * cue) for w in weights])
+    for record in metric + canonical:
+        record['focal'] = focal
+    rows = paired_rows(canonical + metric, 'metric', 'canonical',
+                       train_focal, edges=(0.0, 0.02, 1.0))
+    assert [(r['bin'], r['n']) for r in rows] == [((0.0, 0.02), 2),
+                                                  ((0.02, 1.0), 2)]
+    assert rows[0]['w_metric'] == pytest.approx(0.05)
+    assert rows[0]['w_canonical'] == pytest.approx(0.05)
+    assert rows[1]['w_metric'] == pytest.approx(0.8)
+    for row in rows:
+        assert row['ratio_model'] == pytest.approx(2.0)
+        assert row['ratio_expected'] == pytest.approx(2.0)
+        assert row['ratio_std'] == pytest.approx(0.0, abs=1e-12)
+    assert '| fx210 | 0.02-1 | 2 | 2.00 (0.00) | 2.00 | 0.80 | 0.80 |' in (
+        paired_markdown(rows))
+    # At the training focal the weight is undefined, not infinite.
+    for record in metric + canonical:
+        record['focal'] = train_focal
+    flat = paired_rows(canonical + metric, 'metric', 'canonical',
+                       train_focal, edges=(0.0, 1.0))
+    assert math.isnan(flat[0]['w_metric'])
 
 
 class _HalfAsFar(torch.nn.Module):

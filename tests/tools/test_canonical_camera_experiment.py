@@ -75,7 +75,12 @@ def test_diagnose_writes_every_image_and_the_tables(tool, experiment):
     args, roots = experiment
     text = tool.diagnose(args, roots, 0)
     with open(osp.join(args.work_dir, 'diagnosis_seed0.json')) as file:
-        records = json.load(file)['records']
+        saved = json.load(file)
+    records = saved['records']
+    assert saved['train_focal'] == pytest.approx((45 * 75) ** 0.5)
+    whole = {row['set']: row for row in saved['paired'][0]}
+    assert whole['fx105']['ratio_expected'] == pytest.approx(
+        105 / (45 * 75) ** 0.5)
     sets = ['train', 'fx32.5', 'fx105', 'fx105_cy0.05H', 'fx105_cy0.3H',
             'fx105_up0.8m']
     assert len(records) == 2 * 2 * len(sets)
@@ -92,3 +97,4 @@ def test_diagnose_writes_every_image_and_the_tables(tool, experiment):
     with open(osp.join(args.work_dir, 'diagnosis_seed0.md')) as file:
         assert file.read().strip() == text
     assert '| fx105_cy0.05H | canonical camera | 2 |' in text
+    assert '| cue weight w: metric |' in text

@@ -44,7 +44,13 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
 
-from da2zoe.analysis.camera_diagnosis import diagnosis_markdown, image_records
+from da2zoe.analysis.camera_diagnosis import (
+    FLOOR_BINS,
+    diagnosis_markdown,
+    image_records,
+    paired_markdown,
+    paired_rows,
+)
 from da2zoe.apis import init_model
 from da2zoe.evaluation.metrics.depth_metric import DepthMetric
 from da2zoe.registry import DATASETS
@@ -306,11 +312,17 @@ def diagnose(args: argparse.Namespace, roots: dict, seed: int) -> str:
                 floor_function(args, name, root), name, variant,
                 canonical_focal=args.canonical_focal if canonical else None,
                 max_depth=cfg.model.head.max_depth)
-    text = diagnosis_markdown(records)
+    # The training focal is log-uniform: its geometric mean is the centre.
+    train_focal = float(np.sqrt(np.prod(args.train_fx)))
+    paired = {edges: paired_rows(records, *VARIANTS, train_focal, edges)
+              for edges in ((0.0, 1.0), FLOOR_BINS)}
+    text = '\n\n'.join([diagnosis_markdown(records)] + [
+        paired_markdown(rows) for rows in paired.values()])
     base = osp.join(args.work_dir, f'diagnosis_seed{seed}')
     with open(base + '.json', 'w') as file:
-        json.dump(dict(args=vars(args), seed=seed, records=records), file,
-                  indent=1)
+        json.dump(dict(args=vars(args), seed=seed, train_focal=train_focal,
+                       paired=list(paired.values()), records=records),
+                  file, indent=1)
     with open(base + '.md', 'w') as file:
         file.write(text + '\n')
     return text
