@@ -311,8 +311,11 @@ class Runner:
                 batch_size=args.batch_size,
                 intrinsics=self._cameras(frames))
         except Exception as err:  # one bad batch must not stop the run
-            for frame in frames:
-                self.fail(frame, f'inference failed: {err}')
+            if len(frames) > 1:  # find the bad frame; keep the others
+                for frame in frames:
+                    self.run_batch([frame])
+                return
+            self.fail(frames[0], f'inference failed: {err}')
             return
         for frame, depth in zip(frames, depths):
             depth, sky = depth if args.sky else (depth, None)

@@ -169,6 +169,7 @@ def test_every_key_loads_and_alpha_is_never_dropped_silently(released):
     cv2.imwrite(str(folder / 'room.png'), image)
     cv2.imwrite(str(folder / 'cut_out.png'),
                 np.concatenate([image, alpha], axis=2))
+    cv2.imwrite(str(folder / 'strip.png'), np.zeros((10, 2000, 3), np.uint8))
     common = ('--save', 'npy', '--process-res', '140', '--intrinsics',
               '50', '50', '63.5', '47.5')
     log = run('infer.py', config, snapshot, folder, '--out-dir',
@@ -176,7 +177,9 @@ def test_every_key_loads_and_alpha_is_never_dropped_silently(released):
     assert "Loaded 126 tensors into MetricDepther from '" in log
     assert 'Missing keys' not in log and 'Unexpected keys' not in log
     assert 'skipped cut_out' in log and 'has an alpha channel' in log
-    assert 'done 1, failed 1' in log
+    # The strip fails alone (its batch-mate room.png is still written).
+    assert 'skipped strip' in log and '10x2000' in log
+    assert 'done 1, failed 2' in log
     spec = importlib.util.spec_from_file_location(
         'infer_tool', REPO / 'tools' / 'infer.py')
     tool = importlib.util.module_from_spec(spec)
