@@ -1,6 +1,7 @@
 """Every dataset gives each sample its camera, and every geometric
 transform keeps it true (checked by re-projecting tracked points)."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,6 +74,82 @@ def test_sunrgbd_and_ibims_read_their_files(synthetic_root, manifest):
         data_root=str(synthetic_root / 'ibims' / 'ibims1_core_mat'),
         pipeline=EVAL, test_mode=True)
     assert np.allclose(_k(ibims), truth, atol=1e-6)
+
+
+def test_nyu_csv_other_focal_is_centred_and_none_has_no_camera(
+        synthetic_root, manifest):
+    h, w = manifest['size']
+    root = str(synthetic_root / 'nyu')
+    other = NYUCSVDataset(csv_file='data/nyu2_train.csv', data_root=root,
+                          pipeline=EVAL, focal=400.0)
+    k = _k(other)
+    # 400 px at 640x480, scaled to the image; principal point at its centre.
+    assert k[0, 0] == pytest.approx(400.0 * w / 640)
+    assert k[1, 1] == pytest.approx(400.0 * h / 480)
+    assert (k[0, 2], k[1, 2]) == pytest.approx(((w - 1) / 2, (h - 1) / 2))
+    bare = NYUCSVDataset(csv_file='data/nyu2_train.csv', data_root=root,
+                         pipeline=EVAL, focal=None)
+    assert bare[0]['data_samples'].intrinsics is None
+
+
+def test_sunrgbd_entry_camera_wins_over_the_frame_file(synthetic_root,
+                                                       manifest, tmp_path):
+    """An entry's 9 numbers or path beat the frame's intrinsics.txt; a frame
+    without either has no camera; a malformed entry is a named bad row."""
+    root = synthetic_root / 'sunrgbd'
+    entries = json.loads((root / 'sunrgbd_train.json').read_text())[:3]
+    truth = np.array(manifest['intrinsics'])
+    numbers = truth * [[0.5], [0.5], [1]]
+    entries[0]['intrinsics'] = numbers.ravel().tolist()
+    (tmp_path / 'k.txt').write_text('300 0 40\n0 310 30\n0 0 1\n')
+    entries[1]['intrinsics'] = str(tmp_path / 'k.txt')
+    # A frame folder without intrinsics.txt (image and depth linked).
+    frame = Path(entries[2]['image']).parents[1]
+    bare = tmp_path / 'frame'
+    bare.mkdir()
+    for sub in ('image', 'depth'):
+        (bare / sub).symlink_to(root / frame / sub)
+    entries[2] = {key: str(bare / Path(value).relative_to(frame))
+                  for key, value in entries[2].items() if key != 'depth_bfx'}
+    split = tmp_path / 'split.json'
+    split.write_text(json.dumps(entries))
+    sun = SUNRGBDDataset(json_file=str(split), data_root=str(root),
+                         pipeline=EVAL)
+    assert np.allclose(_k(sun, 0), numbers)
+    assert _k(sun, 1).tolist() == [[300, 0, 40], [0, 310, 30], [0, 0, 1]]
+    assert sun[2]['data_samples'].intrinsics is None
+    split.write_text(json.dumps([dict(entries[0], intrinsics=[1, 2, 3])]))
+    with pytest.raises(ValueError, match='entry 0: intrinsics must be a '
+                       'path or 9 numbers'):
+        SUNRGBDDataset(json_file=str(split), data_root=str(root),
+                       on_bad_sample='raise')
+
+
+def test_ibims_png_release_reads_its_calib(synthetic_root, manifest):
+    ibims = IBimsDataset(
+        data_root=str(synthetic_root / 'ibims' / 'ibims1_core_raw'),
+        pipeline=EVAL, test_mode=True)
+    assert np.allclose(_k(ibims), manifest['intrinsics'], atol=1e-6)
+
+
+def test_folder_single_camera_and_full_default(synthetic_root, manifest,
+                                               tmp_path):
+    root = synthetic_root / 'folder'
+    bare = tmp_path / 'bare'
+    bare.mkdir()
+    for sub in ('rgb', 'depth'):
+        (bare / sub).symlink_to(root / sub)
+    given = DepthFolderDataset(data_root=str(bare), depth_scale=1e-3,
+                               focal=200.0, pipeline=EVAL,
+                               intrinsics=(150.0, 160.0, 30.5, 20.5))
+    assert _k(given).tolist() == [[150, 0, 30.5], [0, 160, 20.5], [0, 0, 1]]
+    (bare / 'intrinsics.json').write_text(json.dumps(
+        {'fx': 120.0, 'fy': 121.0, 'cx': 33.0, 'cy': 22.0}))
+    single = DepthFolderDataset(data_root=str(bare), depth_scale=1e-3,
+                                pipeline=EVAL)
+    for index in (0, len(single) - 1):
+        assert _k(single, index).tolist() == [[120, 0, 33], [0, 121, 22],
+                                              [0, 0, 1]]
 
 
 def test_folder_intrinsics_json_default_and_errors(synthetic_root, manifest,
