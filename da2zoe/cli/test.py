@@ -11,11 +11,12 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 from typing import List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
-from da2zoe.checkpoint import load_pretrained
+from da2zoe.checkpoint import UnsafeCheckpointError, load_pretrained
 from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
@@ -271,7 +272,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     model = runner.model.module if hasattr(runner.model,
                                            'module') else runner.model
-    result = load_pretrained(model, args.checkpoint, logger=runner.logger)
+    try:
+        result = load_pretrained(model, args.checkpoint,
+                                 logger=runner.logger)
+    except (OSError, ValueError, UnsafeCheckpointError) as err:
+        # Missing, unsafe or unusable weights (an any-view DA3 model, a
+        # truncated file, an unknown layout, a shape mismatch): one line.
+        runner.logger.error(str(err))
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     check_feature_blocks(model, result, repr(args.checkpoint), runner.logger)
     with one_line_config_errors(runner.cfg):  # datasets build lazily
         metrics = runner.test()

@@ -15,6 +15,8 @@ import torch
 from mmengine.config import Config, DictAction
 
 from da2zoe.analysis.cpu import choose_bf16
+from da2zoe.checkpoint import UnsafeCheckpointError
+from da2zoe.checkpoint.pretrained import LAYOUT_ERRORS
 from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.resume_check import RESUME_OR_NEW, latest_checkpoint
 from da2zoe.cli.run_summary import report_saved_config
@@ -186,9 +188,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with one_line_config_errors(runner.cfg):  # datasets build lazily
             runner.train()
-    except (CheckpointMismatchError, FileNotFoundError) as err:
-        # Missing weights (the resolver names the file / repo and where to
-        # get it) or data: one line, not a traceback.
+    except (CheckpointMismatchError, FileNotFoundError, UnsafeCheckpointError,
+            *LAYOUT_ERRORS) as err:
+        # Missing or unusable weights (the resolver names the file / repo
+        # and where to get it; a layout error what the file is) or data:
+        # one line, not a traceback.
         runner.logger.error(str(err))
         print(f'error: {err}', file=sys.stderr)
         return 2
