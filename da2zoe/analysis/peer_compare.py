@@ -26,7 +26,7 @@ from .benchmark import (
     synchronize,
 )
 
-PEERS = ('transformers', )
+PEERS = ('transformers', 'v1-reference')  # v1-reference: v1_reference.py
 KINDS = ('metric', 'relative')
 
 

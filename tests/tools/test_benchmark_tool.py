@@ -276,3 +276,34 @@ def test_backend_onnxruntime_table(tool, tmp_path, model_config, capsys):
     assert ('torch_bf16: left out (no native bf16' in printed) != native_bf16
     with pytest.raises(SystemExit):
         tool.main([model_config, '--backend', 'onnxruntime'])
+
+
+def test_v1_reference_needs_a_reference_path(tool, capsys):
+    with pytest.raises(SystemExit) as err:
+        tool.parse_args(['configs/da2zoe-dpt_vits_nyu.py', '--compare',
+                         'v1-reference'])
+    assert err.value.code == 2
+    assert '--reference-path' in capsys.readouterr().err
+
+
+def test_a_path_without_the_reference_is_named(tool, tmp_path):
+    with pytest.raises(SystemExit, match=f'{tmp_path}: no metric_depth'):
+        tool.main(['configs/da2zoe-dpt_vits_nyu.py', '--compare',
+                   'v1-reference', '--reference-path', str(tmp_path),
+                   '--mode', 'infer'])
+
+
+def test_a_config_without_the_v1_layers_is_refused(tool, tmp_path):
+    checkout = tmp_path / 'Depth-Anything'
+    for name in ('metric_depth/zoedepth/models/zoedepth/zoedepth_v1.py',
+                 'metric_depth/zoedepth/models/base_models/'
+                 'depth_anything.py',
+                 'metric_depth/zoedepth/models/base_models/dpt_dinov2/'
+                 'dpt.py',
+                 'torchhub/facebookresearch_dinov2_main/hubconf.py'):
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text('')
+    with pytest.raises(SystemExit, match='da2zoe_vits_nyu.py: .*DPTNeck'):
+        tool.main(['configs/da2zoe_vits_nyu.py', '--compare',
+                   'v1-reference', '--reference-path', str(checkout),
+                   '--mode', 'infer'])

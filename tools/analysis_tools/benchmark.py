@@ -59,6 +59,13 @@ from da2zoe.analysis.peer_compare import (
     check_same_layers,
     compare,
 )
+from da2zoe.analysis.v1_reference import (
+    V1ReferencePeer,
+    build_reference,
+    check_reference_path,
+    load_reference_weights,
+    reference_kwargs,
+)
 from da2zoe.apis.backend_benchmark import benchmark_backends
 from da2zoe.models.backbones.dinov2 import DINOv2
 from da2zoe.registry import DATASETS, MODELS
@@ -127,7 +134,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--compare', choices=PEERS,
                         help='run ours and this peer (the same DINOv2 + DPT '
                         'layers, our weights) in one process, interleaved, '
-                        'and print the ratio (train or infer mode)')
+                        'and print the ratio (train or infer mode); '
+                        'v1-reference: Depth Anything V1 metric code from '
+                        '--reference-path on a DPT + ZoeDepth config')
+    parser.add_argument('--reference-path', metavar='DIR',
+                        help='with --compare v1-reference: your checkout of '
+                        'github.com/LiheYoung/Depth-Anything')
     parser.add_argument('--peer-kinds', nargs='+', choices=KINDS,
                         default=list(KINDS),
                         help='with --compare: DA-V2 metric (the config as '
@@ -152,6 +164,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'--sizes takes H W pairs, got {args.sizes}')
     if args.compare and args.mode == 'data':
         parser.error('--compare runs train or infer mode')
+    if args.compare == 'v1-reference' and not args.reference_path:
+        parser.error('--compare v1-reference needs --reference-path DIR '
+                     '(a checkout of github.com/LiheYoung/Depth-Anything)')
     if args.backend and (args.mode != 'infer' or args.compare):
         parser.error('--backend runs infer mode, without --compare')
     return args
@@ -380,6 +395,11 @@ def run_compare(cfg, args, device, dtype, result) -> None:
             not cpu_info().native_bf16:
         print('note: this CPU has no native bf16: bf16 ratios here are no '
               'speed-up claim (fp32 is faster on it)')
+    if args.compare == 'v1-reference':
+        result['compare'] = [
+            compare_v1_reference(cfg, args, device, dtype, size)
+            for size in sizes]
+        return
     rows = []
     for kind in args.peer_kinds:
         kind_cfg = cfg.copy()
@@ -403,6 +423,39 @@ def run_compare(cfg, args, device, dtype, result) -> None:
             print_compare_row(row, args)
         del ours, peer, depther
     result['compare'] = rows
+
+
+def compare_v1_reference(cfg, args, device, dtype, size) -> dict:
+    """Ours vs Depth Anything V1's metric code at one size (the reference
+    is built for its input size), interleaved, with its weights in ours."""
+    try:
+        path = check_reference_path(args.reference_path)
+        kwargs = reference_kwargs(cfg.model.head, cfg.model.neck,
+                                  cfg.model.backbone, args.config)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'error: {err}') from None
+    ref_cfg = cfg.copy()
+    # V1 reads DINOv2's last 4 blocks (the vits config reads DA-V2's).
+    ref_cfg.model.backbone.out_indices = 4
+    if args.mode == 'train' and ref_cfg.model.backbone.get('frozen'):
+        raise SystemExit(f'{args.config}: the V1 reference trains its '
+                         'encoder; pass --train-encoder')
+    depther = build_model(ref_cfg, args, device)
+    reference = build_reference(path, kwargs, size).to(device)
+    loaded = load_reference_weights(depther, reference)
+    preprocessor = depther.data_preprocessor
+    peer = V1ReferencePeer(reference, preprocessor.mean,
+                           preprocessor.std).to(device)
+    inputs, samples = synthetic_batch(depther, args.batch_size, size, device)
+    target = torch.stack([s.gt_depth for s in samples])
+    row = compare(OurDepthAnything(depther, 'metric'), peer, args.mode,
+                  inputs, target, args.iters, args.warmup,
+                  lambda: autocast(device, dtype), device,
+                  fused=args.fused_adamw)
+    row.update(kind='metric', size=list(size), reference_path=path,
+               tensors_loaded=loaded)
+    print_compare_row(row, args)
+    return row
 
 
 def run_backends(cfg, args, device, result) -> None:
