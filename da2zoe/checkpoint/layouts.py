@@ -319,7 +319,8 @@ def convert_state_dict(
     """
     unwrapped, wrappers = unwrap_state_dict(state_dict)
     stripped_sd, stripped, originals = strip_wrapper_prefixes(unwrapped)
-    stripped_sd = wrap_bare_da3_network(stripped_sd) or stripped_sd
+    bare = wrap_bare_da3_network(stripped_sd)
+    stripped_sd = bare or stripped_sd
     refuse_unsupported_da3(stripped_sd, config)
     layout = detect_layout(list(stripped_sd))
     name = (config or {}).get('model_name')
@@ -328,7 +329,9 @@ def convert_state_dict(
             f'config.json names {name!r} but the weights have the '
             f'{layout!r} layout, not Depth Anything 3\'s')
     if layout == 'depth_anything_3':
-        check_da3_complete(list(stripped_sd), 'the checkpoint')
+        check_da3_complete(list(stripped_sd), 'the checkpoint' + (
+            " (the bare network: keys named below with the released "
+            "files' model. prefix)" if bare else ''))
     summary = ConversionSummary(layout, wrappers, stripped)
     if layout in HF_LAYOUTS:
         return _convert_hf(stripped_sd, originals, layout, summary)

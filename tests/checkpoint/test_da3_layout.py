@@ -183,5 +183,6 @@ def test_bare_network_state_dict_loads_and_any_view_is_still_named(
             convert_state_dict(dict(bare, **{extra: torch.zeros(2)}))
     del bare['head.scratch.output_conv1.weight']
     with pytest.raises(IncompleteCheckpointError,
-                       match='model.head.scratch.output_conv1.weight'):
+                       match=r"bare network.*missing model\.head\.scratch"
+                       r"\.output_conv1\.weight"):
         convert_state_dict(bare)
