@@ -90,19 +90,21 @@ def _one_size(graph: nn.Module, runners: dict, size: tuple,
               batch_size: int, iters: int, warmup: int,
               left_out: dict) -> dict:
     gen = torch.Generator().manual_seed(0)
-    image = torch.rand(batch_size, 3, *size, generator=gen)
-    array = image.numpy()
+    # (image,) or (image, focal) for a canonical-camera model.
+    inputs = graph.example_inputs(torch.rand(batch_size, 3, *size,
+                                             generator=gen))
+    arrays = [x.numpy() for x in inputs]
 
     def torch_call(bf16: bool):
         def call():
             with torch.no_grad(), torch.autocast(
                     'cpu', dtype=torch.bfloat16, enabled=bf16):
-                return graph(image)
+                return graph(*inputs)
         return call
 
     calls = dict(torch_fp32=torch_call(False), torch_bf16=torch_call(True))
     for name, runner in runners.items():
-        calls[name] = (lambda r: lambda: torch.from_numpy(r.run(array)))(
+        calls[name] = (lambda r: lambda: torch.from_numpy(r.run(*arrays)))(
             runner)
     calls = {k: v for k, v in calls.items() if k not in left_out}
     reference = calls['torch_fp32']().float()

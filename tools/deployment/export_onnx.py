@@ -4,7 +4,9 @@
 [--opset N] [--size H W] [--fp16] [--quantize dynamic] [--check]``
 
 The graph takes float32 RGB in [0, 1], NCHW, with H and W multiples of 14
-(normalisation is inside); it returns (B, 1, H, W) metres. Run it with
+(normalisation is inside), and for a canonical-camera model (``model.camera``)
+a second input ``focal`` (B,), each image's focal in pixels of that input; it
+returns (B, 1, H, W) metres. Run it with
 ``tools/infer.py CONFIG OUT.onnx INPUT --backend onnxruntime`` or
 :func:`da2zoe.apis.init_model` (``.onnx`` gives an ONNX Runtime model).
 """
@@ -18,6 +20,7 @@ import torch
 from da2zoe.apis import init_model
 from da2zoe.apis.export import (
     DEFAULT_OPSET,
+    DepthExportModule,
     check_export_size,
     export_onnx,
     quantize_onnx_dynamic,
@@ -40,7 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='export size, multiples of 14 (default 392 518)')
     parser.add_argument(
         '--fp16', action='store_true',
-        help='float16 network, float32 input/output (for GPU runtimes)')
+        help='float16 network, float32 input/output (for GPU runtimes; '
+        'ONNX Runtime CPU runs it, slower than float32)')
     parser.add_argument(
         '--quantize', choices=('dynamic', ), default=None,
         help='also write OUT with .int8.onnx: int8 MatMul weights')
@@ -75,11 +79,15 @@ def main(argv=None) -> int:
     if args.check:
         image = torch.rand(1, 3, *args.size, generator=torch.Generator()
                            .manual_seed(0))
-        pre = model.data_preprocessor
+        graph = DepthExportModule(model).eval()
+        inputs = graph.example_inputs(image)
+        if len(inputs) == 2:  # a focal other than the canonical one
+            inputs = (image, inputs[1] * 0.75)
         with torch.no_grad():
-            ref = model._forward((image - pre.mean) / pre.std).numpy()
+            ref = graph(*inputs).numpy()
+        arrays = [x.numpy() for x in inputs]
         for path in outputs:
-            got = OnnxDepther(path, model.cfg).run(image.numpy())
+            got = OnnxDepther(path, model.cfg).run(*arrays)
             rel = np.abs(got - ref) / np.maximum(np.abs(ref), 1e-6)
             print(f'{path}: max relative error vs PyTorch {rel.max():.2e}')
     return 0
