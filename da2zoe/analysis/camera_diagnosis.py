@@ -249,7 +249,7 @@ def paired_rows(records: Iterable[dict], metric: str, canonical: str,
         scale, canonical minus metric), ``ratio_std`` (std of that
         difference), ``ratio_expected`` (``f / f_tr``, geometric mean over
         the images), ``w_metric`` and ``w_canonical`` (the cue weight each
-        model's median log scale implies; NaN where ``f`` is within ~10 %
+        model's median log scale implies; NaN where ``f`` is within ~25 %
         of ``f_tr`` on average, as on the training mix).
     """
     by_key = {(r['set'], r['name'], r['model']): r for r in records
@@ -280,7 +280,7 @@ def _paired_row(set_name: str, bin_: tuple, pairs: list,
     focals = np.array([m['focal'] for m, _ in pairs])
     cue = float(np.mean(np.log(train_focal / focals)))
     weights = (float('nan'), float('nan'))
-    if abs(cue) > 0.1:  # within ~10 % of f_tr: w is ill-defined
+    if abs(cue) > 0.25:  # f within ~25 % of f_tr: w is ill-defined
         weights = (float(np.median(metric) / cue),
                    float(1 + np.median(canonical) / cue))
     difference = canonical - metric

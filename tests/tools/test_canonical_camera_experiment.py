@@ -11,6 +11,7 @@ import torch
 from test_analysis_tools import load_tool  # the tools' one loader
 
 from da2zoe.apis import init_model
+from da2zoe.testing.synthetic_scenes import plane_masks, render_scene
 
 
 @pytest.fixture(scope='module')
@@ -42,7 +43,8 @@ def experiment(tool, tmp_path_factory):
 def test_interventions_move_the_floor_into_view(tool, experiment):
     args, _ = experiment
     views = tool.intervention_sets(args)
-    assert sorted(views) == ['fx105_cy0.05H', 'fx105_cy0.3H', 'fx105_up0.8m']
+    assert sorted(views) == ['fx105_cy0.05H', 'fx105_cy0.3H',
+                             'fx105_pitch10', 'fx105_up0.8m']
     roots = tool.make_interventions(args)
     with open(osp.join(roots['fx105_cy0.05H'], 'intrinsics.json')) as file:
         camera = np.array(json.load(file)['frame_0000'])
@@ -58,7 +60,39 @@ def test_interventions_move_the_floor_into_view(tool, experiment):
                                                         (56, 70)).mean()
 
 
-@pytest.mark.parametrize('name', ['train', 'fx32.5', 'fx105_up0.8m'])
+def test_pitched_view_is_the_turned_camera(tool):
+    size = (112, 154)
+    camera = tool.scene_camera(size, 210.0, None)
+    plain = render_scene(3, 101, size, camera)
+    unturned = tool.render_pitched(3, 101, size, camera, 0.0, np.zeros(3))
+    # Point-sampled from a 2x canvas: the renderer's own image, up to the
+    # nearest canvas pixel (<= 1/4 pixel).
+    same = plain.surface_id == unturned.surface_id
+    assert same.mean() > 0.99
+    assert np.abs(unturned.depth[same] / plain.depth[same] - 1).max() < 0.02
+    turned = tool.render_pitched(3, 101, size, camera, 10.0, np.zeros(3))
+    floor = plane_masks(turned)['floor']
+    assert floor.mean() > plane_masks(plain)['floor'].mean() + 0.1
+    # Its z-depth is along the turned axis: the floor back-projects to a
+    # plane (to the 1/4 pixel of the canvas: mm; the unturned canvas depth
+    # would be off by cm) 10 degrees steeper than in the unturned camera.
+    rows, cols = np.nonzero(floor)
+    points = np.linalg.inv(camera) @ np.stack(
+        [cols, rows, np.ones(len(rows))]) * turned.depth[rows, cols]
+    centred = points - points.mean(axis=1, keepdims=True)
+    normal = np.linalg.svd(centred)[0][:, 2]
+    assert np.abs(normal @ centred).max() < 0.02
+    rows, cols = np.nonzero(plane_masks(plain)['floor'])
+    plain_points = np.linalg.inv(camera) @ np.stack(
+        [cols, rows, np.ones(len(rows))]) * plain.depth[rows, cols]
+    plain_normal = np.linalg.svd(
+        plain_points - plain_points.mean(axis=1, keepdims=True))[0][:, 2]
+    tilt = np.degrees(np.arccos(abs(normal @ plain_normal)))
+    assert tilt == pytest.approx(10.0, abs=0.2)
+
+
+@pytest.mark.parametrize('name',
+                         ['train', 'fx32.5', 'fx105_up0.8m', 'fx105_pitch10'])
 def test_rerendered_scenes_are_the_files(tool, experiment, name):
     args, roots = experiment
     roots = dict(roots, **tool.make_interventions(args))
@@ -82,7 +116,7 @@ def test_diagnose_writes_every_image_and_the_tables(tool, experiment):
     assert whole['fx105']['ratio_expected'] == pytest.approx(
         105 / (45 * 75) ** 0.5)
     sets = ['train', 'fx32.5', 'fx105', 'fx105_cy0.05H', 'fx105_cy0.3H',
-            'fx105_up0.8m']
+            'fx105_pitch10', 'fx105_up0.8m']
     assert len(records) == 2 * 2 * len(sets)
     assert sorted({r['set'] for r in records}) == sorted(sets)
     for record in records:

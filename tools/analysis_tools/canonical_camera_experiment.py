@@ -17,12 +17,12 @@ write_synthetic` in the folder layout (``intrinsics.json`` per image).
 ``--diagnose`` then measures every held-out image of each seed's two trained
 models (:mod:`da2zoe.analysis.camera_diagnosis`): its floor fraction (the
 floor is the rooms' metric cue: a floor pixel's row gives its depth) against
-its scale error ``median log(pred / gt)``, and adds two interventions on the
+its scale error ``median log(pred / gt)``, and adds interventions on the
 rooms of each held-out focal longer than the training range: the same rooms
-with the principal point moved up (``--shift-cy``: the view of a camera
-pitched down, the floor in view) and with the camera raised
-(``--raise-camera``). It writes ``diagnosis_seed<N>.json`` (every image) and
-``.md`` (the tables)::
+with the principal point moved up (``--shift-cy``: a shifted lens, the floor
+in view), with the camera turned further down (``--pitch-down``) and with
+the camera raised (``--raise-camera``). It writes
+``diagnosis_seed<N>.json`` (every image) and ``.md`` (the tables)::
 
     python tools/analysis_tools/canonical_camera_experiment.py \\
         --work-dir work_dirs/canonical_camera --seeds 0 --diagnose
@@ -60,6 +60,7 @@ from da2zoe.testing.synthetic_datasets import (
     write_synthetic,
 )
 from da2zoe.testing.synthetic_scenes import (
+    SyntheticScene,
     nyu_intrinsics,
     plane_masks,
     render_scene,
@@ -110,6 +111,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         'one set each (default 0.05 0.3: the floor fills the lower image; '
         'the horizon far above the image or near the top)')
     parser.add_argument(
+        '--pitch-down', type=float, nargs='*', default=(10.0, ),
+        metavar='DEG',
+        help='intervention: the camera turned this much further down, one '
+        'set each (default 10: the floor in view with the perspective of a '
+        'turned camera)')
+    parser.add_argument(
         '--raise-camera', type=float, default=0.8, metavar='METRES',
         help='intervention: camera raised by this much (default 0.8: 1.9 to '
         '2.4 m, under the lowest ceiling of 2.5 m)')
@@ -145,7 +152,8 @@ def test_seed(args: argparse.Namespace, focal: float) -> int:
 
 def intervention_sets(args: argparse.Namespace) -> dict:
     """The views of each held-out focal longer than the training range:
-    name -> (focal, seed, principal point row or None, camera raise)."""
+    name -> (focal, seed, principal point row or None, camera raise in m,
+    extra downward pitch in degrees)."""
     sets = {}
     height = args.size[0]
     for fx in args.test_fx:
@@ -153,18 +161,64 @@ def intervention_sets(args: argparse.Namespace) -> dict:
             seed = test_seed(args, fx)
             for shift in args.shift_cy:
                 sets[f'fx{fx:g}_cy{shift:g}H'] = (fx, seed, shift * height,
-                                                  0.0)
+                                                  0.0, 0.0)
+            for pitch in args.pitch_down:
+                sets[f'fx{fx:g}_pitch{pitch:g}'] = (fx, seed, None, 0.0,
+                                                    pitch)
             sets[f'fx{fx:g}_up{args.raise_camera:g}m'] = (
-                fx, seed, None, args.raise_camera)
+                fx, seed, None, args.raise_camera, 0.0)
     return sets
 
 
 def render_view(index: int, seed: int, size: tuple, focal: float,
-                cy: float | None, raise_by: float):
+                cy: float | None, raise_by: float,
+                pitch: float = 0.0) -> SyntheticScene:
     """Scene ``index`` of ``seed`` through an intervention's camera."""
     intrinsics = scene_camera(size, focal, cy)
-    return render_scene(index, seed, size, intrinsics,
-                        camera_offset=np.array([0.0, raise_by, 0.0]))
+    offset = np.array([0.0, raise_by, 0.0])
+    if pitch == 0:
+        return render_scene(index, seed, size, intrinsics,
+                            camera_offset=offset)
+    return render_pitched(index, seed, size, intrinsics, pitch, offset)
+
+
+def render_pitched(index: int, seed: int, size: tuple,
+                   intrinsics: np.ndarray, pitch: float,
+                   offset: np.ndarray) -> SyntheticScene:
+    """The scene through its camera turned ``pitch`` degrees further down.
+
+    The room's camera pose is drawn inside :func:`render_scene`; a turned
+    camera is rendered as the unturned one on a canvas of twice the focal
+    that covers every turned ray, each output pixel taking its nearest
+    canvas pixel (point-sampled like the renderer) and that surface point's
+    z-depth along the turned optical axis.
+    """
+    height, width = size
+    angle = np.deg2rad(pitch)
+    # Camera frame: x right, y down, z forward; the turned axis leans +y.
+    turn = np.array([[1, 0, 0], [0, np.cos(angle), np.sin(angle)],
+                     [0, -np.sin(angle), np.cos(angle)]])
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
+    rays = turn @ (np.linalg.inv(intrinsics) @ np.stack(
+        [cols.ravel(), rows.ravel(), np.ones(rows.size)]))
+    canvas = np.diag([2 * intrinsics[0, 0], 2 * intrinsics[1, 1], 1.0])
+    uv = (canvas @ (rays / rays[2]))[:2]
+    low = np.floor(uv.min(axis=1)) - 2
+    canvas[:2, 2] = -low
+    shape = tuple(int(v) for v in np.ceil(uv.max(axis=1) - low)[::-1] + 3)
+    wide = render_scene(index, seed, shape, canvas, camera_offset=offset)
+    col, row = np.rint(uv - low[:, None]).astype(int)
+    points = np.linalg.inv(canvas) @ np.stack(
+        [col, row, np.ones(col.size)]) * wide.depth[row, col]
+    depth = (turn[:, 2] @ points).reshape(size).astype(np.float32)
+
+    def pick(image: np.ndarray) -> np.ndarray:
+        return image[row, col].reshape(size + image.shape[2:])
+
+    return SyntheticScene(
+        rgb=pick(wide.rgb), depth=depth, intrinsics=intrinsics,
+        surface_id=pick(wide.surface_id), normals=pick(wide.normals),
+        num_boxes=wide.num_boxes, index=index, seed=seed)
 
 
 def scene_camera(size: tuple, focal: float, cy: float | None) -> np.ndarray:
@@ -182,15 +236,15 @@ def make_interventions(args: argparse.Namespace) -> dict:
     roots."""
     roots = {}
     size = tuple(args.size)
-    for name, (fx, seed, cy, raise_by) in intervention_sets(args).items():
+    for name, view in intervention_sets(args).items():
         out = osp.join(args.work_dir, 'data', name)
         root = osp.join(out, 'folder')
         if not osp.isfile(osp.join(root, 'intrinsics.json')):
-            writer = FolderWriter(Path(out), seed)
+            writer = FolderWriter(Path(out), view[1])
             splits = split_indices(args.num_test)
             for index in range(args.num_test):
-                writer.add(render_view(index, seed, size, fx, cy, raise_by),
-                           splits[index])
+                writer.add(render_view(index, view[1], size, view[0],
+                                       *view[2:]), splits[index])
             writer.finish()
         roots[name] = root
     return roots
@@ -202,17 +256,19 @@ def scene_function(args: argparse.Namespace, name: str, root: str):
     with open(osp.join(root, 'intrinsics.json')) as file:
         cameras = json.load(file)
     views = intervention_sets(args)
-    if name in views:
-        _, seed, _, raise_by = views[name]
-    else:
-        seed = 0 if name == 'train' else test_seed(args, float(name[2:]))
-        raise_by = 0.0
+    seed = 0 if name == 'train' else views[name][1] if (
+        name in views) else test_seed(args, float(name[2:]))
 
-    def scene_of(img_path: str, shape: tuple):
+    def scene_of(img_path: str, shape: tuple) -> SyntheticScene:
         stem = osp.splitext(osp.basename(img_path))[0]
-        return render_scene(int(stem.split('_')[-1]), seed, tuple(shape),
-                            np.array(cameras[stem], np.float64),
-                            camera_offset=np.array([0.0, raise_by, 0.0]))
+        index = int(stem.split('_')[-1])
+        if name in views:
+            if tuple(shape) != tuple(args.size):
+                raise ValueError(f'{img_path}: {shape} is not --size')
+            return render_view(index, seed, tuple(shape), views[name][0],
+                               *views[name][2:])
+        return render_scene(index, seed, tuple(shape),
+                            np.array(cameras[stem], np.float64))
 
     return scene_of
 
