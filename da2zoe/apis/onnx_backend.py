@@ -45,6 +45,11 @@ class OnnxDepther:
     """An exported depther (``tools/deployment/export_onnx.py``) in ONNX
     Runtime, predicting like ``MetricDepther.predict``.
 
+    A canonical-camera export (graph input ``focal``) gets each sample's
+    focal on the input grid from ``camera.focal_of`` (its intrinsics, else
+    the camera's default) and returns metric depth itself; an export
+    without that input of a camera config is rescaled after the graph.
+
     Args:
         onnx_file (str | os.PathLike): The ``.onnx`` file.
         config (str | os.PathLike | Config, optional): The model's config
@@ -56,8 +61,9 @@ class OnnxDepther:
             to ``['CPUExecutionProvider']``.
 
     Raises:
-        ValueError: If the file is not a da2zoe export or has no config
-            and none is given (the file is named).
+        ValueError: If the file is not a da2zoe export, has no config
+            and none is given, or its canonical focal differs from the
+            config's (the file is named).
     """
 
     # One post-processing for both backends: flip TTA, camera rescale,

@@ -130,3 +130,17 @@ def test_export_refuses_a_size_off_the_patch_grid(tmp_path):
     model = init_model(tiny_config('adapter'))
     with pytest.raises(ValueError, match='not a multiple of 14'):
         export_onnx(model, tmp_path / 'x.onnx', size=(100, 140))
+
+
+def test_an_export_without_focal_input_rescales_after_the_graph(exported):
+    """A camera config over a graph without ``focal`` (exported before the
+    focal input): the backend applies the camera after the graph."""
+    model, path, _ = exported
+    cfg = model.cfg.copy()
+    cfg.model.camera = dict(canonical_focal=100.0)
+    backend = OnnxDepther(path, cfg)
+    image = np.random.default_rng(0).integers(0, 256, (70, 84, 3), np.uint8)
+    canonical = inference(model, image)
+    got = inference(backend, image, intrinsics=(50.0, 50.0, 41.5, 34.5))
+    np.testing.assert_allclose(got, np.clip(
+        canonical * 0.5, model.min_depth, model.max_depth), rtol=1e-4)
