@@ -11,6 +11,7 @@ and DepthMetric's own abs_rel and d1; :func:`binned_rows` and
 """
 from __future__ import annotations
 
+import os.path as osp
 from collections import defaultdict
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -304,6 +305,29 @@ def paired_markdown(rows: Sequence[dict]) -> str:
             f'{r["ratio_model"]:.2f} ({r["ratio_std"]:.2f}) | '
             f'{r["ratio_expected"]:.2f} | {r["w_metric"]:.2f} | '
             f'{r["w_canonical"]:.2f} |')
+    return '\n'.join(lines)
+
+
+def image_markdown(records: Sequence[dict]) -> str:
+    """Every image's record as a Markdown table (one row per image and
+    model, in record order).
+
+    Args:
+        records: from :func:`image_records`.
+
+    Returns:
+        The table: set, model, image file name, focal, floor fraction,
+        scale (pred / gt), abs_rel, d1.
+    """
+    lines = ['| set | model | image | focal | floor fraction | scale '
+             '(pred/gt) | abs_rel | d1 |', '|---|---|---|---|---|---|---|---|']
+    for r in records:
+        cells = [f'{r[k]:.3f}' if r[k] is not None else '-'
+                 for k in ('abs_rel', 'd1')]
+        lines.append(
+            f'| {r["set"]} | {r["model"]} | {osp.basename(r["name"])} | '
+            f'{r["focal"]:.1f} | {r["floor_fraction"]:.3f} | '
+            f'{r["scale"]:.3f} | {cells[0]} | {cells[1]} |')
     return '\n'.join(lines)
 
 

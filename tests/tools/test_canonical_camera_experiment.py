@@ -132,3 +132,7 @@ def test_diagnose_writes_every_image_and_the_tables(tool, experiment):
         assert file.read().strip() == text
     assert '| fx105_cy0.05H | canonical camera | 2 |' in text
     assert '| cue weight w: metric |' in text
+    with open(osp.join(args.work_dir, 'diagnosis_seed0_images.md')) as file:
+        rows = file.read().strip().split('\n')
+    assert len(rows) == 2 + len(records)
+    assert rows[2].startswith('| train | metric head | frame_0000.jpg |')

@@ -22,7 +22,8 @@ rooms of each held-out focal longer than the training range: the same rooms
 with the principal point moved up (``--shift-cy``: a shifted lens, the floor
 in view), with the camera turned further down (``--pitch-down``) and with
 the camera raised (``--raise-camera``). It writes
-``diagnosis_seed<N>.json`` (every image) and ``.md`` (the tables)::
+``diagnosis_seed<N>.json`` (every image), ``_images.md`` (the same as a
+table) and ``.md`` (the summary tables)::
 
     python tools/analysis_tools/canonical_camera_experiment.py \\
         --work-dir work_dirs/canonical_camera --seeds 0 --diagnose
@@ -47,6 +48,7 @@ from torch.utils.data import DataLoader
 from da2zoe.analysis.camera_diagnosis import (
     FLOOR_BINS,
     diagnosis_markdown,
+    image_markdown,
     image_records,
     paired_markdown,
     paired_rows,
@@ -381,6 +383,8 @@ def diagnose(args: argparse.Namespace, roots: dict, seed: int) -> str:
                   file, indent=1)
     with open(base + '.md', 'w') as file:
         file.write(text + '\n')
+    with open(base + '_images.md', 'w') as file:
+        file.write(image_markdown(records) + '\n')
     return text
 
 
