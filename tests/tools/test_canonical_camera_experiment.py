@@ -60,6 +60,15 @@ def test_interventions_move_the_floor_into_view(tool, experiment):
                                                         (56, 70)).mean()
 
 
+@pytest.mark.parametrize('flags', [['--pitch-down', '0'],
+                                   ['--shift-cy', '1.2'],
+                                   ['--raise-camera', '1.0']])
+def test_bad_intervention_flags_are_refused(tool, flags, capsys):
+    with pytest.raises(SystemExit):
+        tool.parse_args(flags)
+    assert flags[0] in capsys.readouterr().err
+
+
 def test_pitched_view_is_the_turned_camera(tool):
     size = (112, 154)
     camera = tool.scene_camera(size, 210.0, None)

@@ -125,6 +125,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not all(0 <= shift < 1 for shift in args.shift_cy):
         parser.error(f'--shift-cy {args.shift_cy}: fractions in [0, 1)')
+    if not all(0 < pitch <= 30 for pitch in args.pitch_down):
+        parser.error(f'--pitch-down {args.pitch_down}: degrees in (0, 30] '
+                     '(the rendered canvas grows with the turn)')
     if not 0 <= args.raise_camera < 0.9:
         parser.error(f'--raise-camera {args.raise_camera}: in [0, 0.9) m '
                      '(the camera stands 1.1 to 1.6 m high in rooms 2.5 to '
