@@ -99,7 +99,7 @@ def _one_size(graph: nn.Module, runners: dict, size: tuple,
         def call():
             with torch.no_grad(), torch.autocast(
                     'cpu', dtype=torch.bfloat16, enabled=bf16):
-                return graph(*inputs)
+                return graph.depth(*inputs)
         return call
 
     calls = dict(torch_fp32=torch_call(False), torch_bf16=torch_call(True))

@@ -1,8 +1,9 @@
 """ONNX export of a depther: RGB in [0, 1] -> metric depth, in one graph."""
+import contextlib
 import copy
 import json
 import os
-from typing import Optional, Sequence, Tuple, Union
+from typing import Iterator, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -12,12 +13,16 @@ from da2zoe.structures.patch_grid import PATCH_SIZE, check_multiple_of_14
 INPUT_NAME = 'image'
 FOCAL_NAME = 'focal'  # second input of a canonical-camera model
 OUTPUT_NAME = 'depth'
+SKY_NAME = 'sky'  # second output of a head with a sky branch (DA3)
 DEFAULT_OPSET = 18  # Resize/Pad/ReduceMean forms of opset 18; TensorRT 8.6+
 MAX_PATCHES = 512  # dynamic sides up to 512 * 14 = 7168 pixels
 METADATA_KEYS = ('da2zoe_input', 'da2zoe_min_depth', 'da2zoe_max_depth',
                  'da2zoe_mean', 'da2zoe_std', 'da2zoe_config')
 #: Written only for a canonical-camera model (JSON of its camera).
 CAMERA_KEY = 'da2zoe_camera'
+#: Written only for a head that fills sky in eval mode (JSON: threshold,
+#: quantile): the fill runs after the graph.
+SKY_FILL_KEY = 'da2zoe_sky_fill'
 
 
 class DepthExportModule(nn.Module):
@@ -37,6 +42,14 @@ class DepthExportModule(nn.Module):
     the graph returns metric depth, the canonical depth times
     ``focal / canonical_focal`` (``CanonicalCamera.to_metric``). Without
     it a deployed file would silently return depth of the wrong scale.
+
+    A head with a sky branch (Depth Anything 3) adds the output ``sky``
+    (B, 1, H, W); its eval-mode sky fill (each image's sky pixels get a
+    quantile of its other depths: a data-dependent count and sort the
+    exporter cannot trace) is left out of the graph, so ``depth`` is the
+    head's unfilled depth and the runtime applies
+    :func:`~da2zoe.models.heads.sky_fill.fill_sky_depth` after it
+    (:class:`~da2zoe.apis.onnx_backend.OnnxDepther` does).
 
     Args:
         model (nn.Module): A ``MetricDepther`` (``_forward`` and a
@@ -58,19 +71,28 @@ class DepthExportModule(nn.Module):
                                 float(camera.canonical_focal))
 
     def forward(self, image: Tensor,
-                focal: Optional[Tensor] = None) -> Tensor:
+                focal: Optional[Tensor] = None
+                ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         x = (image - self.mean) / self.std
         if self.half:
             x = x.half()
-        depth = self.model._forward(x).float()
-        if self.canonical_focal is None:
+        with sky_fill_outside(self.model):
+            out = self.model._forward_outputs(x)
+        depth = out['metric_depth'].float()
+        if self.canonical_focal is not None:
+            if focal is None:
+                raise ValueError(
+                    'this model has a canonical camera: pass focal (B,), '
+                    "each image's focal length in pixels of the input")
+            depth = depth * (focal.float() / self.canonical_focal).view(
+                -1, 1, 1, 1)
+        if out.get('sky') is None:
             return depth
-        if focal is None:
-            raise ValueError(
-                'this model has a canonical camera: pass focal (B,), each '
-                "image's focal length in pixels of the input")
-        scale = focal.float() / self.canonical_focal
-        return depth * scale.view(-1, 1, 1, 1)
+        return depth, out['sky'].float()
+
+    def depth(self, *inputs: Tensor) -> Tensor:
+        """The ``depth`` output alone (``forward``'s arguments)."""
+        return _as_tuple(self(*inputs))[0]
 
     def example_inputs(self, image: Tensor) -> tuple:
         """The graph's inputs for ``image``: ``(image,)``, or ``(image,
@@ -78,6 +100,30 @@ class DepthExportModule(nn.Module):
         if self.canonical_focal is None:
             return (image, )
         return image, image.new_full((len(image), ), self.canonical_focal)
+
+
+@contextlib.contextmanager
+def sky_fill_outside(model: nn.Module) -> Iterator[Optional[dict]]:
+    """Turns a head's eval-mode sky fill off for the block.
+
+    Args:
+        model (nn.Module): A depther; heads without ``fill_sky`` are left
+            alone.
+
+    Yields:
+        dict | None: ``threshold`` and ``quantile`` of the fill that was
+        on, else None.
+    """
+    head = getattr(model, 'head', None)
+    if not getattr(head, 'fill_sky', False):
+        yield None
+        return
+    head.fill_sky = False
+    try:
+        yield dict(threshold=float(head.sky_threshold),
+                   quantile=float(head.sky_quantile))
+    finally:
+        head.fill_sky = True
 
 
 def export_metadata(model: nn.Module) -> dict:
@@ -113,6 +159,9 @@ def export_metadata(model: nn.Module) -> dict:
             default_focal=camera.default_focal,
             focal_rule=camera.focal_rule,
             default_hfov=camera.default_hfov))
+    with sky_fill_outside(model) as fill:
+        if fill is not None:
+            meta[SKY_FILL_KEY] = json.dumps(fill)
     return meta
 
 
@@ -182,18 +231,24 @@ def export_onnx(model: nn.Module,
         max(int(batch_size), 2) if dynamic else int(batch_size), 3, height,
         width))
     names = [INPUT_NAME, FOCAL_NAME][:len(example)]
+    with torch.no_grad():  # a sky branch is a second output
+        outputs = [OUTPUT_NAME, SKY_NAME][:len(_as_tuple(module(*example)))]
     out_file = os.fspath(out_file)
     os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
     with torch.no_grad():
         program = torch.onnx.export(
             module, example, dynamo=True, opset_version=opset,
-            input_names=names, output_names=[OUTPUT_NAME],
+            input_names=names, output_names=outputs,
             dynamic_shapes=_dynamic_shapes(dynamic, len(example) == 2),
             external_data=False, verbose=verbose, report=False)
     for key, value in export_metadata(model).items():
         program.model.metadata_props[key] = value
     program.save(out_file, external_data=False)
     return out_file
+
+
+def _as_tuple(value) -> tuple:
+    return value if isinstance(value, tuple) else (value, )
 
 
 def check_export_size(size: Sequence[int]) -> Tuple[int, int]:

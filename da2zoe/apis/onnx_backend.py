@@ -15,10 +15,17 @@ import torch
 from mmengine.config import Config
 
 from da2zoe.models.depthers.metric_depther import MetricDepther
+from da2zoe.models.heads.sky_fill import fill_sky_depth
 from da2zoe.registry import MODELS
 from da2zoe.structures import DepthDataSample
 from da2zoe.structures.camera import CanonicalCamera
-from .export import CAMERA_KEY, FOCAL_NAME, INPUT_NAME, METADATA_KEYS
+from .export import (
+    CAMERA_KEY,
+    FOCAL_NAME,
+    INPUT_NAME,
+    METADATA_KEYS,
+    SKY_FILL_KEY,
+)
 
 
 def _session(onnx_file: str, threads: Optional[int],
@@ -104,6 +111,9 @@ class OnnxDepther:
                                    FOCAL_NAME in inputs)
         #: Each image's focal (B,) for the graph, set while predicting.
         self._focal: Optional[np.ndarray] = None
+        #: DA3's sky fill, applied after the graph (threshold, quantile).
+        fill = meta.get(SKY_FILL_KEY)
+        self.sky_fill = None if fill is None else json.loads(fill)
 
     def _camera(self, meta: dict, configured: Optional[dict],
                 graph_focal: bool) -> Optional[CanonicalCamera]:
@@ -145,7 +155,8 @@ class OnnxDepther:
     def run(self, images: np.ndarray,
             focal: Optional[np.ndarray] = None) -> np.ndarray:
         """The graph itself: (B, 3, H, W) float32 RGB in [0, 1] ->
-        (B, 1, H, W) metres (raw, unclamped).
+        (B, 1, H, W) metres (raw, unclamped; a DA3 head's depth before its
+        sky fill, see :meth:`run_outputs`).
 
         Args:
             images (np.ndarray): (B, 3, H, W) RGB in [0, 1].
@@ -156,6 +167,12 @@ class OnnxDepther:
         Returns:
             np.ndarray: (B, 1, H, W) float32 metres.
         """
+        return self.run_outputs(images, focal)[0]
+
+    def run_outputs(self, images: np.ndarray,
+                    focal: Optional[np.ndarray] = None) -> list:
+        """Every output of the graph: ``[depth]``, or ``[depth, sky]``
+        for a head with a sky branch (arguments as :meth:`run`)."""
         feed = {INPUT_NAME: np.ascontiguousarray(images, dtype=np.float32)}
         if self.graph_focal != (focal is not None):
             raise ValueError(
@@ -169,7 +186,7 @@ class OnnxDepther:
                 raise ValueError(f'{self.onnx_file}: {len(focal)} focal '
                                  f'lengths for {len(images)} images')
             feed[FOCAL_NAME] = focal
-        return self.session.run(None, feed)[0]
+        return self.session.run(None, feed)
 
     def predict_depth_and_sky(self, inputs: torch.Tensor,
                               data_samples: Optional[list] = None) -> tuple:
@@ -194,18 +211,29 @@ class OnnxDepther:
         return MetricDepther._to_metric(self, depth, data_samples)
 
     def _forward_outputs(self, inputs: torch.Tensor) -> dict:
-        """The graph's depth as the head's output dict (no sky branch)."""
-        return dict(metric_depth=self._forward(inputs))
-
-    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Normalised inputs (as the data preprocessor makes them) -> depth.
+        """Normalised inputs (as the data preprocessor makes them) -> the
+        head's output dict: ``metric_depth`` (sky filled as the head does
+        in eval mode) and ``sky`` when the graph has it.
 
         The graph normalises itself, so the preprocessor's normalisation is
         undone first (float32 rounding: ~1e-7 on the input).
         """
         pre = self.data_preprocessor
         images = inputs.float() * pre.std.float() + pre.mean.float()
-        return torch.from_numpy(self.run(images.cpu().numpy(), self._focal))
+        outputs = [torch.from_numpy(o) for o in self.run_outputs(
+            images.cpu().numpy(), self._focal)]
+        out = dict(metric_depth=outputs[0])
+        if len(outputs) > 1:
+            out['sky'] = outputs[1]
+            if self.sky_fill is not None:
+                out['metric_depth'] = fill_sky_depth(
+                    outputs[0], outputs[1], self.sky_fill['threshold'],
+                    self.sky_fill['quantile'])
+        return out
+
+    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Normalised inputs -> depth (B, 1, H, W), sky filled."""
+        return self._forward_outputs(inputs)['metric_depth']
 
     @torch.no_grad()
     def test_step(self, data: dict) -> List[DepthDataSample]:

@@ -84,7 +84,7 @@ def main(argv=None) -> int:
         if len(inputs) == 2:  # a focal other than the canonical one
             inputs = (image, inputs[1] * 0.75)
         with torch.no_grad():
-            ref = graph(*inputs).numpy()
+            ref = graph.depth(*inputs).numpy()
         arrays = [x.numpy() for x in inputs]
         for path in outputs:
             got = OnnxDepther(path, model.cfg).run(*arrays)
