@@ -93,6 +93,8 @@ def test_accuracy_tool_names_a_missing_export(capsys):
     (['c.py', 'w.pth', 'out.onnx', '--size', '100', '140'],
      'not a multiple of 14'),
     (['c.py', 'w.pth', 'out.pt'], 'must end with .onnx'),
+    (['c.py', 'w.pth', 'o.onnx', '--fp16', '--quantize', 'dynamic'],
+     'drop --fp16'),
 ])
 def test_export_flags_are_checked(argv, message, capsys):
     with pytest.raises(SystemExit):

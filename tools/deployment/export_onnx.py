@@ -6,7 +6,8 @@
 The graph takes float32 RGB in [0, 1], NCHW, with H and W multiples of 14
 (normalisation is inside), and for a canonical-camera model (``model.camera``)
 a second input ``focal`` (B,), each image's focal in pixels of that input; it
-returns (B, 1, H, W) metres. Run it with
+returns (B, 1, H, W) metres (and ``sky`` for a Depth Anything 3 head, whose
+sky fill runs after the graph). Run it with
 ``tools/infer.py CONFIG OUT.onnx INPUT --backend onnxruntime`` or
 :func:`da2zoe.apis.init_model` (``.onnx`` gives an ONNX Runtime model).
 """
@@ -55,6 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.out.endswith('.onnx'):
         parser.error(f'OUT={args.out!r} must end with .onnx')
+    if args.fp16 and args.quantize:
+        # ONNX Runtime's dynamic quantiser takes float32 weights.
+        parser.error('--quantize dynamic quantises a float32 export: drop '
+                     '--fp16 (or export twice)')
     try:
         args.size = check_export_size(args.size)
     except ValueError as err:
