@@ -78,10 +78,11 @@ def import_reference(path: str) -> dict[str, ModuleType]:
     """
     root = osp.join(path, 'metric_depth')
     loaded = sys.modules.get('zoedepth')
-    if loaded is not None and not osp.abspath(
-            getattr(loaded, '__file__', '') or '').startswith(root):
+    # The reference's zoedepth is a namespace package (no __init__.py).
+    where = [osp.abspath(p) for p in getattr(loaded, '__path__', [])]
+    if loaded is not None and not any(p.startswith(root) for p in where):
         raise ImportError(f'a zoedepth package is already imported from '
-                          f'{loaded.__file__}, not from {root}')
+                          f'{where}, not from {root}')
     if root not in sys.path:
         sys.path.insert(0, root)
     base = 'zoedepth.models.'

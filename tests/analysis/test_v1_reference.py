@@ -69,7 +69,7 @@ def checkout(tmp_path_factory):
     for folder in (models, *models.rglob('*')):
         if folder.is_dir() or folder == models:
             (folder / '__init__.py').write_text('')
-    (models.parent / '__init__.py').write_text('')
+    # zoedepth/ itself has no __init__.py in the reference (namespace)
     hub = root / 'torchhub' / 'facebookresearch_dinov2_main'
     hub.mkdir(parents=True)
     (hub / 'hubconf.py').write_text('')
@@ -81,6 +81,14 @@ def checkout(tmp_path_factory):
 
 def dpt_vits_model() -> dict:
     return Config.fromfile('configs/da2zoe-dpt_vits_nyu.py').model
+
+
+def test_another_zoedepth_package_is_refused(checkout, tmp_path):
+    v1.import_reference(checkout)
+    other = tmp_path / 'metric_depth'
+    other.mkdir()
+    with pytest.raises(ImportError, match='already imported'):
+        v1.import_reference(str(tmp_path))
 
 
 def test_a_path_that_is_no_checkout_names_the_missing_file(tmp_path):
@@ -120,6 +128,7 @@ def test_build_reference_offline_from_a_checkout(checkout):
     model = dpt_vits_model()
     kwargs = v1.reference_kwargs(model.head, model.neck, model.backbone,
                                  'c.py')
+    v1.import_reference(checkout)  # a second import finds the first
     cwd, rng = os.getcwd(), torch.get_rng_state()
     reference = v1.build_reference(v1.check_reference_path(checkout),
                                    kwargs, (28, 42))
