@@ -45,7 +45,11 @@ def test_train_with_an_any_view_checkpoint_is_one_line(
     (0, 'any-view model'),
     (1, 'missing model.head.scratch.output_conv1.weight')])
 def test_test_tool_names_what_is_wrong(snapshots, which, expected, capsys):
-    assert test_tool.main([CONFIG, snapshots[which]]) == 2
+    # Own experiment name: two runs in one second would share MMEngine's
+    # timestamp-named logger, whose handler holds the previous test's
+    # (closed) capture stream.
+    assert test_tool.main([CONFIG, snapshots[which], '--cfg-options',
+                           f'experiment_name=weights_{which}']) == 2
     err = capsys.readouterr().err
     assert err.startswith('error: ') and expected in err
     assert 'Traceback' not in err
