@@ -161,13 +161,27 @@ def runner_from_args(
         return build_runner(cfg)
 
 
+_RUNNERS_BUILT = [0]  # in this process
+
+
 def build_runner(cfg: Config) -> Runner:
     """Builds the runner after registering the checkpoint allow list.
+
+    MMEngine names the logger, message hub and visualizer of a run
+    ``<config>_<timestamp>`` and hands an existing instance back for a
+    name already used: a second runner built in the same process within
+    the same second would log into the first run's handlers and file. So
+    every runner after the first gets ``experiment_name=<config>_<n>``
+    (every rank counts alike, the name stays rank-consistent).
 
     Args:
         cfg (Config): The resolved config.
     """
     register_safe_globals()
+    if _RUNNERS_BUILT[0] and cfg.get('experiment_name') is None:
+        stem = os.path.splitext(os.path.basename(cfg.filename or 'run'))[0]
+        cfg.experiment_name = f'{stem}_{_RUNNERS_BUILT[0]}'
+    _RUNNERS_BUILT[0] += 1
     if cfg.get('strategy') is not None:  # e.g. FSDP (da2zoe.engine)
         # FlexibleRunner builds the strategy before it sets the scope.
         DefaultScope.get_instance(
