@@ -1,5 +1,6 @@
 """Shared set-up of MMEngine runners for ``tools/train.py`` and ``test.py``."""
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -161,7 +162,7 @@ def runner_from_args(
         return build_runner(cfg)
 
 
-_RUNNERS_BUILT = [0]  # in this process
+_BUILDS = itertools.count()  # runners built in this process
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -178,10 +179,10 @@ def build_runner(cfg: Config) -> Runner:
         cfg (Config): The resolved config.
     """
     register_safe_globals()
-    if _RUNNERS_BUILT[0] and cfg.get('experiment_name') is None:
+    built = next(_BUILDS)
+    if built and cfg.get('experiment_name') is None:
         stem = os.path.splitext(os.path.basename(cfg.filename or 'run'))[0]
-        cfg.experiment_name = f'{stem}_{_RUNNERS_BUILT[0]}'
-    _RUNNERS_BUILT[0] += 1
+        cfg.experiment_name = f'{stem}_{built}'
     if cfg.get('strategy') is not None:  # e.g. FSDP (da2zoe.engine)
         # FlexibleRunner builds the strategy before it sets the scope.
         DefaultScope.get_instance(

@@ -10,13 +10,8 @@ from mmengine.visualization import Visualizer
 
 from da2zoe.registry import VISUALIZERS
 from .colorbar import draw_colorbar, label_panel
-from .colorize import (
-    abs_rel_error_map,
-    colorize_depth,
-    colorize_error,
-    depth_range,
-    valid_depth_mask,
-)
+from .colorize import colorize_depth, depth_range, valid_depth_mask
+from .error_map import error_map_picture
 
 
 def _to_numpy(value) -> Optional[np.ndarray]:
@@ -95,10 +90,8 @@ def make_depth_panels(image,
     else:
         vmin, vmax = 0.0, 1.0
 
-    def with_bar(shown, bottom=vmin, top=vmax, bar_cmap=cmap, unit=' m'):
-        if not colorbar:
-            return shown
-        return draw_colorbar(shown, bottom, top, bar_cmap, unit)
+    def with_bar(shown):
+        return draw_colorbar(shown, vmin, vmax, cmap) if colorbar else shown
 
     if gt is not None:
         panels.append(label_panel(
@@ -107,10 +100,9 @@ def make_depth_panels(image,
         panels.append(label_panel(
             with_bar(colorize_depth(pred, vmin, vmax, cmap)), 'prediction'))
     if gt is not None and pred is not None:
-        error = abs_rel_error_map(pred, gt, ~invalid)
         panels.append(label_panel(
-            with_bar(colorize_error(error, error_vmax), 0.0, error_vmax,
-                     'inferno', ''), 'abs rel'))
+            error_map_picture(pred, gt, ~invalid, error_vmax,
+                              colorbar=colorbar), 'abs rel'))
     return np.concatenate(panels, axis=1)
 
 
