@@ -13,8 +13,8 @@
 # (`--align least_squares` fits in depth instead.) Relative numbers: they
 # compare only with other aligned numbers, never with a metric model's.
 # No training loss: fine-tuning a relative disparity needs an
-# affine-invariant loss this toolbox does not have (tools/train.py stops at
-# the first step saying the model has no losses); for metres use
+# affine-invariant loss this toolbox does not have (tools/train.py refuses
+# the config at start: no losses); for metres use
 # da2-metric_vitl_hypersim.py or da2zoe-dpt_vitl-da2_nyu.py.
 _base_ = [
     '_base_/models/da2-metric.py', '_base_/datasets/nyu.py',

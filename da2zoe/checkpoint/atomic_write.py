@@ -10,9 +10,19 @@ temporary files of killed writers.
 import os
 import os.path as osp
 import uuid
-from typing import Any, BinaryIO, Callable, List, Optional, Sequence, Union
+from typing import (
+    Any,
+    BinaryIO,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+    Union,
+)
 
 import torch
+from safetensors.torch import save as safetensors_bytes
 
 from .history_buffers import without_history_functions
 
@@ -137,6 +147,40 @@ def write_bytes_atomic(data: bytes, path: PathOrPaths) -> None:
             created.
     """
     _write_atomic(lambda f: f.write(data), path)
+
+
+def _unshared(tensors: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Contiguous tensors, those sharing storage cloned (safetensors
+    refuses shared memory)."""
+    seen = set()
+    out = {}
+    for key, value in tensors.items():
+        value = value.contiguous()
+        storage = (value.untyped_storage().data_ptr(),
+                   value.untyped_storage().nbytes())
+        if value.numel() and storage in seen:
+            value = value.clone()
+        seen.add(storage)
+        out[key] = value
+    return out
+
+
+def save_safetensors_atomic(tensors: Dict[str, torch.Tensor],
+                            path: PathOrPaths,
+                            metadata: Optional[Dict[str, str]] = None
+                            ) -> None:
+    """Writes ``tensors`` as a safetensors file, atomically.
+
+    Args:
+        tensors (dict[str, Tensor]): Name -> tensor; views of one storage
+            (split qkv, tied weights) are written as copies.
+        path (str | os.PathLike | Sequence): Destination(s).
+        metadata (dict[str, str], optional): String metadata; ``format``
+            defaults to ``'pt'``.
+    """
+    metadata = dict(dict(format='pt'), **(metadata or {}))
+    data = safetensors_bytes(_unshared(tensors), metadata=metadata)
+    write_bytes_atomic(data, path)
 
 
 def write_text_atomic(text: str, path: Union[str, os.PathLike]) -> None:

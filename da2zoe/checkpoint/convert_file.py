@@ -10,28 +10,9 @@ either is written atomically and loads wherever weights are taken.
 import os
 from typing import Union
 
-from safetensors.torch import save
-from torch import Tensor
-
-from .atomic_write import save_checkpoint_atomic, write_bytes_atomic
+from .atomic_write import save_checkpoint_atomic, save_safetensors_atomic
 from .layouts import ConversionSummary, convert_state_dict
 from .resolver import load_weights_and_config
-
-
-def _unshared(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Contiguous tensors, those sharing storage cloned (safetensors
-    refuses shared memory)."""
-    seen: set[tuple[int, int]] = set()
-    tensors = {}
-    for key, value in state_dict.items():
-        value = value.contiguous()
-        storage = (value.untyped_storage().data_ptr(),
-                   value.untyped_storage().nbytes())
-        if value.numel() and storage in seen:
-            value = value.clone()
-        seen.add(storage)
-        tensors[key] = value
-    return tensors
 
 
 def convert_checkpoint_file(src: Union[str, os.PathLike],
@@ -62,8 +43,7 @@ def convert_checkpoint_file(src: Union[str, os.PathLike],
         raise type(err)(f'{src!r}: {err}') from None
     meta = dict(source_layout=layout, source_file=src)
     if dst.endswith('.safetensors'):
-        write_bytes_atomic(save(_unshared(converted),
-                                metadata=dict(meta, format='pt')), dst)
+        save_safetensors_atomic(converted, dst, meta)
     else:
         save_checkpoint_atomic(dict(state_dict=converted, meta=meta), dst)
     return summary

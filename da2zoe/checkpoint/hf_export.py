@@ -9,12 +9,11 @@ import json
 import os
 import os.path as osp
 
-from safetensors.torch import save
 from torch import nn
 
 from .atomic_write import (
     save_checkpoint_atomic,
-    write_bytes_atomic,
+    save_safetensors_atomic,
     write_text_atomic,
 )
 from .hf_layouts import da2zoe_to_hf
@@ -110,7 +109,7 @@ def write_hf_depth_anything(backbone: nn.Module,
     os.makedirs(folder, exist_ok=True)
     if file_format == 'safetensors':
         path = osp.join(folder, 'model.safetensors')
-        write_bytes_atomic(save(weights, metadata={'format': 'pt'}), path)
+        save_safetensors_atomic(weights, path)
     else:
         path = osp.join(folder, 'pytorch_model.bin')
         save_checkpoint_atomic(weights, path)
