@@ -59,6 +59,28 @@ def test_compare_interleaves_and_reports_ratios(mode):
     assert moved == (mode == 'train')
 
 
+def test_timed_calls_run_without_heap_trims(monkeypatch):
+    """A heap trim before a timed call would make it fault its working set
+    in again (the side with more memory pays more): trims and peak resets
+    happen only in the memory rounds, after every timed call."""
+    events = []
+
+    def reset():
+        events.append('reset')
+        return True
+
+    monkeypatch.setattr(pc, 'reset_peak_rss', reset)
+    calls = {name: (lambda name=name: events.append(name))
+             for name in ('ours', 'peer')}
+    stats = pc.interleaved(calls, iters=3, warmup=1,
+                           device=torch.device('cpu'), memory_rounds=2)
+    timed = events[2:8]
+    assert timed == ['ours', 'peer'] * 3
+    assert events[8:] == ['reset', 'ours', 'reset', 'peer'] * 2
+    for name in calls:
+        assert len(stats[name]['times_s']) == 3
+
+
 def test_other_layers_are_refused_by_name():
     zoe = tiny_depther(dict(
         type='ZoeDepthHead', bottleneck_channels=16, level_channels=16,

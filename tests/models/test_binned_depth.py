@@ -48,6 +48,25 @@ def test_equals_tensor_op_form(monkeypatch, band_elements, sizes):
         torch.testing.assert_close(grad, grad_expected, **TOL)
 
 
+def test_frozen_layer_and_constant_centers_get_no_gradients():
+    """Only what needs a gradient gets one (a frozen head, fixed centres),
+    and the input's gradient is still the tensor-op form's."""
+    gen = torch.Generator().manual_seed(2)
+    layer = ConditionalLogBinomial(3, 4, n_classes=6).double()
+    layer.requires_grad_(False)
+    x = torch.randn(1, 3, 9, 11, generator=gen, dtype=torch.float64)
+    cond = torch.randn(1, 4, 5, 6, generator=gen, dtype=torch.float64)
+    centers = 1 + 9 * torch.rand(1, 6, 5, 6, generator=gen,
+                                 dtype=torch.float64)
+    x.requires_grad_()
+    grad, = torch.autograd.grad(layer.expected_depth(x, cond, centers).sum(),
+                                x)
+    expected, = torch.autograd.grad(
+        plain_depth(layer, x, cond, centers).sum(), x)
+    torch.testing.assert_close(grad, expected, **TOL)
+    assert all(p.grad is None for p in layer.parameters())
+
+
 def test_clamped_probabilities_get_the_same_gradient():
     """p at the clamp bounds (gradient 0 beyond them, as autograd's)."""
     p = torch.tensor([0.0, 5e-5, 0.3, 1 - 5e-5, 1.0],

@@ -1,15 +1,26 @@
-"""Depth as the expectation of log-binomial bins, computed in row bands.
+"""Depth as the expectation of log-binomial bins, in pixel bands, with an
+analytic backward.
 
 At the DPT geometry the ZoeDepth head's last step runs at the input
-resolution: ``softmax(logC + k log p + (K-1-k) log(1-p)) / t`` over K bins,
-the low-resolution bin centres resized (bilinear, ``align_corners=True``) to
-that size, and their probability-weighted sum. Written as tensor ops this
-materialises a dozen (B, K, H, W) tensors (100 MB each for vits at 392x518,
-batch 2), and autograd keeps most of them for the backward. Here the same
-arithmetic runs on bands of output rows that stay in cache, and the backward
-recomputes each band from p, t and the resized centres, so the only
-(B, K, H, W) tensor kept is the resized centres. Results equal the tensor-op
-form to rounding.
+resolution: ``softmax((logC + k log p + (K-1-k) log(1-p)) / t)`` over K
+bins, the low-resolution bin centres resized (bilinear,
+``align_corners=True``) to that size, and their probability-weighted sum D.
+Written as tensor ops this materialises a dozen (B, K, H, W) tensors (100 MB
+each for vits at 392x518, batch 2), autograd keeps most of them, and its
+backward walks them all again. Here pixels are laid out bins last, cut into
+bands that stay in cache, and per band:
+
+* forward: the logits are ONE matrix product, ``[log p, log(1-p), 1] / t``
+  (P, 3) times the (3, K) basis ``[k; K-1-k; logC]``; a softmax; the dot
+  product with the centres. Only D (and p, t) per pixel is kept.
+* backward (from D, p, t and the centres, no autograd graph): with
+  pi = softmax(z), dL/dc_k = g pi_k and dL/dz_k = g pi_k (c_k - D); the
+  gradients of log p, log(1-p) and t are the three sums of dL/dz_k against
+  the basis rows, again ONE matrix product ((P, K) times (K, 3)).
+
+So a band costs about four passes over its (P, K) values forward and six
+backward, where autograd's recomputation took about thirty. Results equal
+the tensor-op form to rounding (float64 tests at 1e-12).
 """
 import torch
 from torch import Tensor
@@ -19,121 +30,142 @@ from torch.nn import functional as F
 BAND_ELEMENTS = 2**19
 
 
-def band_depth(p: Tensor, t: Tensor, centers: Tensor, log_coef: Tensor,
-               k: Tensor, k_rest: Tensor, eps: float = 1e-4) -> Tensor:
-    """Expected depth of one band, bins last: p, t (B, r, W, 1), centers
-    (B, r, W, K), log_coef / k / k_rest (K,)."""
-    y = (log_coef + k * p.clamp(eps, 1.0).log()
-         + k_rest * (1 - p).clamp(eps, 1.0).log())
-    probs = torch.softmax(y / t, dim=-1)
-    return (probs * centers).sum(dim=-1, keepdim=True)
+def bin_basis(log_coef: Tensor, dtype: torch.dtype) -> Tensor:
+    """The (3, K) basis ``[k; K-1-k; logC]`` of the logits.
 
+    Args:
+        log_coef (Tensor): log C(K-1, k) of the K bins (any shape, K values).
+        dtype (torch.dtype): Working dtype.
 
-class _Banded(torch.autograd.Function):
-    """``fn`` applied to row bands; the backward recomputes each band.
-
-    ``tensors[:n_sliced]`` are (B, H, ...) and cut into bands of ``step``
-    rows along dim 1; the rest are passed whole to every band (parameters,
-    constants) and their gradients summed over bands. The forward's
-    autocast state is re-entered for the recomputation.
+    Returns:
+        Tensor: (3, K), so that ``[lp, l1p, 1] @ basis`` is the log-likelihood.
     """
+    bins = log_coef.numel()
+    k = torch.arange(bins, dtype=dtype, device=log_coef.device)
+    return torch.stack((k, (bins - 1.0) - k, log_coef.to(dtype).reshape(bins)))
+
+
+def band_pixels(bins: int) -> int:
+    """Pixels per band so that a band holds about ``BAND_ELEMENTS`` bins."""
+    return max(1, BAND_ELEMENTS // bins)
+
+
+def pixel_bands(pixels: int, step: int):
+    """Slices of ``step`` pixels covering ``pixels``."""
+    for start in range(0, pixels, step):
+        yield slice(start, min(start + step, pixels))
+
+
+def _logits(p: Tensor, t: Tensor, basis: Tensor, eps: float
+            ) -> tuple[Tensor, Tensor, Tensor]:
+    """z = (logC + k log p + (K-1-k) log(1-p)) / t for p, t (P, 1); also
+    the clamped logs."""
+    log_p = p.clamp(eps, 1.0).log()
+    log_q = (1 - p).clamp(eps, 1.0).log()
+    inv_t = t.reciprocal()
+    coeffs = torch.cat((log_p * inv_t, log_q * inv_t, inv_t), dim=1)
+    return coeffs @ basis, log_p, log_q
+
+
+def band_expectation(p: Tensor, t: Tensor, centers: Tensor, basis: Tensor,
+                     eps: float = 1e-4) -> Tensor:
+    """Expected depth of one band.
+
+    Args:
+        p (Tensor): Success probability (P, 1).
+        t (Tensor): Temperature (P, 1).
+        centers (Tensor): Bin centres (P, K).
+        basis (Tensor): :func:`bin_basis` (3, K).
+        eps (float): Clamp floor of p and 1 - p. Defaults to 1e-4.
+
+    Returns:
+        Tensor: D (P, 1).
+    """
+    probs = torch.softmax(_logits(p, t, basis, eps)[0], dim=1)
+    return torch.linalg.vecdot(probs, centers).unsqueeze(1)
+
+
+def band_expectation_grad(grad: Tensor, p: Tensor, t: Tensor,
+                          centers: Tensor, depth: Tensor, basis: Tensor,
+                          eps: float = 1e-4
+                          ) -> tuple[Tensor, Tensor, Tensor]:
+    """Gradients of :func:`band_expectation` for an output gradient.
+
+    Args:
+        grad (Tensor): dL/dD (P, 1).
+        p, t, centers, basis, eps: As :func:`band_expectation`.
+        depth (Tensor): Its output D (P, 1).
+
+    Returns:
+        tuple[Tensor, Tensor, Tensor]: dL/dp, dL/dt (P, 1) and dL/dcenters
+        (P, K). The clamps pass the gradient where eps < p < 1 (resp.
+        1 - p), as autograd's clamp does (not at the bounds).
+    """
+    z, log_p, log_q = _logits(p, t, basis, eps)
+    grad_centers = torch.softmax(z, dim=1).mul_(grad)
+    grad_z = (centers - depth).mul_(grad_centers)
+    sums = grad_z @ basis.t()  # sum_k dL/dz_k [k, K-1-k, logC_k]
+    inv_t = t.reciprocal()
+    grad_t = -(sums[:, 2:3] + log_p * sums[:, 0:1]
+               + log_q * sums[:, 1:2]) * inv_t.square()
+    q = 1 - p
+    # Divided by the clamped values: equal where the masks pass, finite
+    # where they do not.
+    grad_p = (sums[:, 0:1] * inv_t / p.clamp(eps, 1.0)
+              * ((p > eps) & (p < 1))
+              - sums[:, 1:2] * inv_t / q.clamp(eps, 1.0)
+              * ((q > eps) & (q < 1)))
+    return grad_p, grad_t, grad_centers
+
+
+class _BinnedDepth(torch.autograd.Function):
+    """:func:`band_expectation` over pixel bands of flat (N, .) tensors."""
 
     @staticmethod
-    def forward(ctx, fn, n_sliced: int, step: int, *tensors: Tensor
-                ) -> Tensor:
-        device = tensors[0].device.type
-        ctx.fn, ctx.n_sliced, ctx.step = fn, n_sliced, step
-        ctx.autocast = (device, torch.is_autocast_enabled(device),
-                        torch.get_autocast_dtype(device))
-        ctx.save_for_backward(*tensors)
-        sliced, shared = tensors[:n_sliced], tensors[n_sliced:]
-        out = None
-        for sl in _bands(sliced[0].shape[1], step):
-            band = fn(*(x[:, sl] for x in sliced), *shared)
-            if out is None:
-                out = band.new_empty(band.shape[0], sliced[0].shape[1],
-                                     *band.shape[2:])
-            out[:, sl] = band
-        return out
+    def forward(ctx, p: Tensor, t: Tensor, centers: Tensor, basis: Tensor,
+                eps: float) -> Tensor:
+        depth = p.new_empty(p.shape)
+        for sl in pixel_bands(p.shape[0], band_pixels(basis.shape[1])):
+            depth[sl] = band_expectation(p[sl], t[sl], centers[sl], basis,
+                                         eps)
+        ctx.save_for_backward(p, t, centers, basis, depth)
+        ctx.eps = eps
+        return depth
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        tensors, n = ctx.saved_tensors, ctx.n_sliced
-        needs = ctx.needs_input_grad[3:]
-        grads = [None if not need else
-                 torch.empty_like(x) if i < n else torch.zeros_like(x)
-                 for i, (x, need) in enumerate(zip(tensors, needs))]
-        shared = [x.detach().requires_grad_(need)
-                  for x, need in zip(tensors[n:], needs[n:])]
-        device, enabled, dtype = ctx.autocast
-        for sl in _bands(tensors[0].shape[1], ctx.step):
-            leaves = [x[:, sl].detach().requires_grad_(need)
-                      for x, need in zip(tensors[:n], needs[:n])] + shared
-            with torch.enable_grad(), torch.autocast(
-                    device, dtype=dtype, enabled=enabled):
-                out = ctx.fn(*leaves)
-            wanted = [x for x, need in zip(leaves, needs) if need]
-            parts = iter(torch.autograd.grad(out, wanted, grad[:, sl]))
-            for i, total in enumerate(grads):
-                if total is None:
-                    continue
-                if i < n:
-                    total[:, sl] = next(parts)
-                else:
-                    total += next(parts)
-        return (None, None, None, *grads)
+        p, t, centers, basis, depth = ctx.saved_tensors
+        grads = [torch.empty_like(x) for x in (p, t, centers)]
+        for sl in pixel_bands(p.shape[0], band_pixels(basis.shape[1])):
+            for total, part in zip(grads, band_expectation_grad(
+                    grad[sl], p[sl], t[sl], centers[sl], depth[sl], basis,
+                    ctx.eps)):
+                total[sl] = part
+        return (*grads, None, None)
 
 
-def _bands(height: int, step: int):
-    """Row slices of ``step`` rows covering ``height``."""
-    for start in range(0, height, step):
-        yield slice(start, min(start + step, height))
+def flat_pixels(x: Tensor) -> Tensor:
+    """(B, C, H, W) -> (B H W, C), channels contiguous (a copy unless
+    ``x`` is channels-last already)."""
+    return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
 
 
-def band_rows(batch: int, width: int, bins: int) -> int:
-    """Rows per band so that a band holds about ``BAND_ELEMENTS`` bins."""
-    return max(1, BAND_ELEMENTS // (batch * width * bins))
-
-
-def banded(fn, sliced: list[Tensor], shared: list[Tensor],
-           step: int) -> Tensor:
-    """``fn(*bands of sliced, *shared)`` over row bands, memory-light.
-
-    Args:
-        fn (Callable): Band function returning (B, r, ...); it must be
-            differentiable and depend on the band only.
-        sliced (list[Tensor]): (B, H, ...) tensors cut along dim 1.
-        shared (list[Tensor]): Tensors every band gets whole.
-        step (int): Rows per band.
-
-    Returns:
-        Tensor: The bands' outputs stacked along dim 1.
-    """
-    return _Banded.apply(fn, len(sliced), step, *sliced, *shared)
-
-
-def bins_last(x: Tensor) -> Tensor:
-    """(B, C, H, W) -> a (B, H, W, C) tensor with C contiguous."""
-    return x.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
-
-
-def resized_bins_last(centers: Tensor, size: tuple, dtype: torch.dtype
-                      ) -> Tensor:
+def resized_flat_centers(centers: Tensor, size: tuple, dtype: torch.dtype
+                         ) -> Tensor:
     """Centres resized (bilinear, ``align_corners=True``) to ``size``,
     channels-last (its CPU kernels are about twice as fast there, backward
-    included), as (B, H, W, K)."""
+    included), as (B H W, K)."""
     centers = centers.to(dtype).contiguous(memory_format=torch.channels_last)
     if tuple(centers.shape[-2:]) != tuple(size):
         centers = F.interpolate(centers, size, mode='bilinear',
                                 align_corners=True)
-    return centers.permute(0, 2, 3, 1)
+    return flat_pixels(centers)
 
 
-def bin_constants(log_coef: Tensor, dtype: torch.dtype) -> list[Tensor]:
-    """``log_coef``, k and K-1-k as (K,) vectors in ``dtype``."""
-    bins = log_coef.numel()
-    k = torch.arange(bins, dtype=dtype, device=log_coef.device)
-    return [log_coef.to(dtype).reshape(bins), k, (bins - 1.0) - k]
+def unflatten_depth(depth: Tensor, like: Tensor) -> Tensor:
+    """(B H W, 1) -> (B, 1, H, W) for the (B, C, H, W) tensor ``like``."""
+    batch, _, height, width = like.shape
+    return depth.view(batch, height, width, 1).permute(0, 3, 1, 2)
 
 
 def binned_depth(p: Tensor, t: Tensor, centers: Tensor,
@@ -143,10 +175,7 @@ def binned_depth(p: Tensor, t: Tensor, centers: Tensor,
     Equal to ``(softmax((logC + k log p + (K-1-k) log(1-p)) / t, 1) *
     resize(centers)).sum(1)`` with p and 1 - p clamped to [eps, 1] and the
     centres resized bilinearly (``align_corners=True``) to p's size, but
-    computed in row bands of about ``BAND_ELEMENTS`` bin values, bins
-    last: the resize runs channels-last (its CPU kernels are about twice
-    as fast there, backward included) and the softmax and the sum reduce
-    over contiguous memory.
+    computed in pixel bands with the analytic backward of this module.
 
     Args:
         p (Tensor): Success probability (B, 1, H, W).
@@ -168,10 +197,8 @@ def binned_depth(p: Tensor, t: Tensor, centers: Tensor,
             f'binned_depth needs p and t (B, 1, H, W) and centers '
             f'(B, {bins}, h, w); got p {tuple(p.shape)}, t '
             f'{tuple(t.shape)}, centers {tuple(centers.shape)}')
-    height, width = p.shape[-2:]
-    return banded(
-        lambda p, t, c, *consts: band_depth(p, t, c, *consts, eps),
-        [p.permute(0, 2, 3, 1), t.permute(0, 2, 3, 1),
-         resized_bins_last(centers, (height, width), p.dtype)],
-        bin_constants(log_coef, p.dtype),
-        band_rows(p.shape[0], width, bins)).permute(0, 3, 1, 2)
+    depth = _BinnedDepth.apply(
+        flat_pixels(p), flat_pixels(t),
+        resized_flat_centers(centers, p.shape[-2:], p.dtype),
+        bin_basis(log_coef, p.dtype), eps)
+    return unflatten_depth(depth, p)

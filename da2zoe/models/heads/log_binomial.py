@@ -6,12 +6,14 @@ from torch.nn import functional as F
 
 from .attractor import resize_bilinear_ac
 from .binned_depth import (
-    band_depth,
-    band_rows,
-    banded,
-    bin_constants,
-    bins_last,
-    resized_bins_last,
+    band_expectation,
+    band_expectation_grad,
+    band_pixels,
+    bin_basis,
+    flat_pixels,
+    pixel_bands,
+    resized_flat_centers,
+    unflatten_depth,
 )
 from .precision import at_least_float32
 
@@ -182,11 +184,11 @@ class ConditionalLogBinomial(BaseModule):
     def expected_depth(self, x: Tensor, cond: Tensor,
                        centers: Tensor) -> Tensor:
         """Probability-weighted sum of the bin centres, the whole layer
-        taken in row bands (:func:`.binned_depth.banded`): neither the
-        (B, n_classes, h, w) probabilities nor the MLP's hidden maps at
-        ``x``'s resolution are kept for the backward, which recomputes
-        each band. Equal to :meth:`forward` followed by the sum, to
-        rounding.
+        taken in pixel bands with an analytic backward
+        (:class:`_BandedConditionalDepth`): neither the (B, n_classes, h, w)
+        probabilities nor the MLP's hidden maps at ``x``'s resolution are
+        kept for the backward. Equal to :meth:`forward` followed by the sum,
+        to rounding.
 
         Args:
             x (Tensor): Features (B, C, h, w).
@@ -201,30 +203,130 @@ class ConditionalLogBinomial(BaseModule):
         conv1, conv2 = self.mlp[0], self.mlp[2]
         split = x.shape[1]
         size = x.shape[-2:]
+        # Resized channels-last (faster CPU kernels), so the flat view is
+        # free.
         cond_part = resize_bilinear_ac(
-            F.conv2d(cond, conv1.weight[:, split:]), size)
+            F.conv2d(cond, conv1.weight[:, split:]).contiguous(
+                memory_format=torch.channels_last), size)
         dtype = at_least_float32(cond_part).dtype
-        shared = [conv1.weight[:, :split].flatten(1), conv1.bias,
-                  conv2.weight.flatten(1), conv2.bias,
-                  *bin_constants(
-                      self.log_binomial_transform.log_coefficient(dtype),
-                      dtype)]
-        depth = banded(
-            self._band_depth, [x.permute(0, 2, 3, 1), bins_last(cond_part),
-                               resized_bins_last(centers, size, dtype)],
-            shared, band_rows(x.shape[0], size[1], centers.shape[1]))
-        return depth.permute(0, 3, 1, 2)
+        basis = bin_basis(
+            self.log_binomial_transform.log_coefficient(dtype), dtype)
+        depth = _BandedConditionalDepth.apply(
+            self, flat_pixels(x), flat_pixels(cond_part),
+            resized_flat_centers(centers, size, dtype),
+            conv1.weight[:, :split].flatten(1), conv1.bias,
+            conv2.weight.flatten(1), conv2.bias, basis)
+        return unflatten_depth(depth, x)
 
-    def _band_depth(self, x: Tensor, cond_part: Tensor, centers: Tensor,
-                    w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor,
-                    log_coef: Tensor, k: Tensor, k_rest: Tensor) -> Tensor:
-        """One band, channels last: the MLP, p and t, the bins' depth."""
+    def _hidden(self, x: Tensor, cond_part: Tensor, w1: Tensor, b1: Tensor
+                ) -> tuple[Tensor, Tensor]:
+        """The first 1x1 convolution of one band, before and after GELU."""
         hidden = at_least_float32(F.linear(x, w1, b1)) + at_least_float32(
             cond_part)
-        out = at_least_float32(
-            self.mlp[3](F.linear(self.mlp[1](hidden), w2, b2)))
-        out = out + self.p_eps
-        p = out[..., 0:1] / (out[..., 0:1] + out[..., 1:2])
-        t = out[..., 2:3] / (out[..., 2:3] + out[..., 3:4])
+        return hidden, self.mlp[1](hidden)
+
+    def _ratios(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Softplus outputs (+ ``p_eps``), p and t from the (P, 4) scores
+        of the second 1x1 convolution."""
+        out = self.mlp[3](scores) + self.p_eps
+        p = out[:, 0:1] / (out[:, 0:1] + out[:, 1:2])
+        t = out[:, 2:3] / (out[:, 2:3] + out[:, 3:4])
         t = (self.max_temp - self.min_temp) * t + self.min_temp
-        return band_depth(p, t, centers, log_coef, k, k_rest)
+        return out, p, t
+
+    def _score_grad(self, grad_p: Tensor, grad_t: Tensor, out: Tensor,
+                    scores: Tensor) -> Tensor:
+        """dL/dscores (P, 4) from dL/dp and dL/dt (P, 1) through
+        :meth:`_ratios`."""
+        o0, o1, o2, o3 = out.unbind(1)
+        grad_p, grad_t = grad_p.squeeze(1), grad_t.squeeze(1)
+        sum_p = (o0 + o1).square()
+        grad_t = grad_t * (self.max_temp - self.min_temp) / (o2 + o3).square()
+        grad_out = torch.stack(
+            (grad_p * o1 / sum_p, -grad_p * o0 / sum_p, grad_t * o3,
+             -grad_t * o2), dim=1)
+        softplus = self.mlp[3]
+        return torch.ops.aten.softplus_backward(grad_out, scores,
+                                                softplus.beta,
+                                                softplus.threshold)
+
+
+class _BandedConditionalDepth(torch.autograd.Function):
+    """:meth:`ConditionalLogBinomial.expected_depth` over pixel bands.
+
+    Inputs are flat, channels last: x (N, C), the embedding's share of the
+    first convolution cond (N, E'), centres (N, K), the two convolutions'
+    weights as matrices, the logits' basis. Per band the MLP runs under the
+    caller's autocast and the bins in full precision
+    (:func:`.binned_depth.band_expectation`); the forward keeps the first
+    convolution's output (in place of the condition, the same size), the
+    second one's scores and D per pixel. The backward takes every gradient
+    by hand: the bins' (:func:`.binned_depth.band_expectation_grad`), then
+    through p and t, softplus, the second convolution, GELU and the first.
+    """
+
+    @staticmethod
+    def forward(ctx, layer: ConditionalLogBinomial, x: Tensor, cond: Tensor,
+                centers: Tensor, w1: Tensor, b1: Tensor, w2: Tensor,
+                b2: Tensor, basis: Tensor) -> Tensor:
+        device = x.device.type
+        ctx.layer = layer
+        pixels = x.shape[0]
+        hidden = scores = depth = None
+        for sl in pixel_bands(pixels, band_pixels(basis.shape[1])):
+            band_hidden, act = layer._hidden(x[sl], cond[sl], w1, b1)
+            band_scores = at_least_float32(F.linear(act, w2, b2))
+            with torch.autocast(device, enabled=False):
+                _, p, t = layer._ratios(band_scores)
+                band_depth = band_expectation(p, t, centers[sl], basis)
+            if hidden is None:
+                hidden = band_hidden.new_empty(pixels, band_hidden.shape[1])
+                scores = band_scores.new_empty(pixels, band_scores.shape[1])
+                depth = band_depth.new_empty(pixels, 1)
+            hidden[sl], scores[sl], depth[sl] = (band_hidden, band_scores,
+                                                 band_depth)
+        ctx.save_for_backward(x, hidden, centers, w1, w2, basis, scores,
+                              depth)
+        return depth
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, hidden, centers, w1, w2, basis, scores, depth = ctx.saved_tensors
+        layer = ctx.layer
+        need = ctx.needs_input_grad[1:8]
+        dtype = scores.dtype
+        grad_x, grad_cond, grad_centers = (
+            torch.empty(v.shape[0], c, dtype=v.dtype, device=v.device)
+            if n else None for v, c, n in zip(
+                (x, hidden, centers),
+                (x.shape[1], hidden.shape[1], centers.shape[1]), need[:3]))
+        w1_, w2_ = w1.to(dtype), w2.to(dtype)
+        param_grads = [
+            torch.zeros(shape, dtype=dtype, device=x.device) if n else None
+            for shape, n in zip((w1.shape, w1.shape[:1], w2.shape,
+                                 w2.shape[:1]), need[3:])]
+        gelu = layer.mlp[1].approximate
+        for sl in pixel_bands(x.shape[0], band_pixels(basis.shape[1])):
+            band_hidden, band_scores = hidden[sl], scores[sl]
+            out, p, t = layer._ratios(band_scores)
+            grad_p, grad_t, band_grad_centers = band_expectation_grad(
+                grad[sl].to(dtype), p, t, centers[sl], depth[sl], basis)
+            if grad_centers is not None:
+                grad_centers[sl] = band_grad_centers
+            grad_scores = layer._score_grad(grad_p, grad_t, out, band_scores)
+            grad_hidden = torch.ops.aten.gelu_backward(
+                grad_scores @ w2_, band_hidden, approximate=gelu)
+            for total, part in zip(param_grads, (
+                    lambda: grad_hidden.t() @ x[sl].to(dtype),
+                    lambda: grad_hidden.sum(0),
+                    lambda: grad_scores.t() @ layer.mlp[1](band_hidden),
+                    lambda: grad_scores.sum(0))):
+                if total is not None:
+                    total += part()
+            if grad_x is not None:
+                grad_x[sl] = grad_hidden @ w1_
+            if grad_cond is not None:
+                grad_cond[sl] = grad_hidden
+        param_grads = [None if g is None else g.to(w.dtype)
+                       for g, w in zip(param_grads, (w1, w1, w2, w2))]
+        return (None, grad_x, grad_cond, grad_centers, *param_grads, None)
