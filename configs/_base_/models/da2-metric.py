@@ -14,6 +14,7 @@ model = dict(
     data_preprocessor=dict(
         type='DepthDataPreprocessor',
         size_divisor=14,
+        channels_last=True,  # NHWC DPT convolutions (see da2zoe-dpt.py)
         input_resize=dict(size=(518, 518), resize_method='lower_bound',
                           interpolation='cv2_bicubic')),
     backbone=dict(type='DINOv2', arch='vitl', out_indices=None, frozen=False),

@@ -208,7 +208,7 @@ class ConditionalLogBinomial(BaseModule):
         cond_part = resize_bilinear_ac(
             F.conv2d(cond, conv1.weight[:, split:]).contiguous(
                 memory_format=torch.channels_last), size)
-        dtype = at_least_float32(cond_part).dtype
+        dtype = at_least_float32(cond_part[:1, :1, :1, :1]).dtype
         basis = bin_basis(
             self.log_binomial_transform.log_coefficient(dtype), dtype)
         depth = _BandedConditionalDepth.apply(
@@ -220,9 +220,9 @@ class ConditionalLogBinomial(BaseModule):
 
     def _hidden(self, x: Tensor, cond_part: Tensor, w1: Tensor, b1: Tensor
                 ) -> tuple[Tensor, Tensor]:
-        """The first 1x1 convolution of one band, before and after GELU."""
-        hidden = at_least_float32(F.linear(x, w1, b1)) + at_least_float32(
-            cond_part)
+        """The first 1x1 convolution of one band, before and after GELU
+        (a 16-bit ``cond_part`` is promoted inside the addition)."""
+        hidden = torch.add(at_least_float32(F.linear(x, w1, b1)), cond_part)
         return hidden, self.mlp[1](hidden)
 
     def _ratios(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -272,6 +272,7 @@ class _BandedConditionalDepth(torch.autograd.Function):
         device = x.device.type
         ctx.layer = layer
         pixels = x.shape[0]
+        keep = any(ctx.needs_input_grad)
         hidden = scores = depth = None
         for sl in pixel_bands(pixels, band_pixels(basis.shape[1])):
             band_hidden, act = layer._hidden(x[sl], cond[sl], w1, b1)
@@ -279,12 +280,18 @@ class _BandedConditionalDepth(torch.autograd.Function):
             with torch.autocast(device, enabled=False):
                 _, p, t = layer._ratios(band_scores)
                 band_depth = band_expectation(p, t, centers[sl], basis)
-            if hidden is None:
-                hidden = band_hidden.new_empty(pixels, band_hidden.shape[1])
-                scores = band_scores.new_empty(pixels, band_scores.shape[1])
+            if depth is None:
                 depth = band_depth.new_empty(pixels, 1)
-            hidden[sl], scores[sl], depth[sl] = (band_hidden, band_scores,
-                                                 band_depth)
+                if keep:
+                    hidden = band_hidden.new_empty(pixels,
+                                                   band_hidden.shape[1])
+                    scores = band_scores.new_empty(pixels,
+                                                   band_scores.shape[1])
+            depth[sl] = band_depth
+            if keep:
+                hidden[sl], scores[sl] = band_hidden, band_scores
+        if not keep:
+            return depth
         ctx.save_for_backward(x, hidden, centers, w1, w2, basis, scores,
                               depth)
         return depth
