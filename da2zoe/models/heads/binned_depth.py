@@ -87,7 +87,8 @@ def band_expectation(p: Tensor, t: Tensor, centers: Tensor, basis: Tensor,
 
 def band_expectation_grad(grad: Tensor, p: Tensor, t: Tensor,
                           centers: Tensor, depth: Tensor, basis: Tensor,
-                          eps: float = 1e-4
+                          eps: float = 1e-4,
+                          grad_centers: Tensor | None = None
                           ) -> tuple[Tensor, Tensor, Tensor]:
     """Gradients of :func:`band_expectation` for an output gradient.
 
@@ -95,6 +96,7 @@ def band_expectation_grad(grad: Tensor, p: Tensor, t: Tensor,
         grad (Tensor): dL/dD (P, 1).
         p, t, centers, basis, eps: As :func:`band_expectation`.
         depth (Tensor): Its output D (P, 1).
+        grad_centers (Tensor, optional): (P, K) to write dL/dcenters into.
 
     Returns:
         tuple[Tensor, Tensor, Tensor]: dL/dp, dL/dt (P, 1) and dL/dcenters
@@ -102,7 +104,9 @@ def band_expectation_grad(grad: Tensor, p: Tensor, t: Tensor,
         1 - p), as autograd's clamp does (not at the bounds).
     """
     z, log_p, log_q = _logits(p, t, basis, eps)
-    grad_centers = torch.softmax(z, dim=1).mul_(grad)
+    grad_centers = torch.mul(torch.softmax(z, dim=1), grad,
+                             **({} if grad_centers is None else
+                                dict(out=grad_centers)))
     grad_z = (centers - depth).mul_(grad_centers)
     sums = grad_z @ basis.t()  # sum_k dL/dz_k [k, K-1-k, logC_k]
     inv_t = t.reciprocal()

@@ -203,27 +203,22 @@ class ConditionalLogBinomial(BaseModule):
         conv1, conv2 = self.mlp[0], self.mlp[2]
         split = x.shape[1]
         size = x.shape[-2:]
-        # Resized channels-last (faster CPU kernels), so the flat view is
-        # free.
+        dtype = torch.promote_types(x.dtype, torch.float32)
+        # The embedding's share of the first convolution and its bias at
+        # the low resolution (both commute with the resize), resized in the
+        # working precision, channels-last (faster CPU kernels; the flat
+        # view is then free).
         cond_part = resize_bilinear_ac(
-            F.conv2d(cond, conv1.weight[:, split:]).contiguous(
-                memory_format=torch.channels_last), size)
-        dtype = at_least_float32(cond_part[:1, :1, :1, :1]).dtype
+            F.conv2d(cond, conv1.weight[:, split:], conv1.bias).to(
+                dtype, memory_format=torch.channels_last), size)
         basis = bin_basis(
             self.log_binomial_transform.log_coefficient(dtype), dtype)
         depth = _BandedConditionalDepth.apply(
-            self, flat_pixels(x), flat_pixels(cond_part),
+            self, flat_pixels(x).to(dtype), flat_pixels(cond_part),
             resized_flat_centers(centers, size, dtype),
-            conv1.weight[:, :split].flatten(1), conv1.bias,
-            conv2.weight.flatten(1), conv2.bias, basis)
+            conv1.weight[:, :split].flatten(1).to(dtype),
+            conv2.weight.flatten(1).to(dtype), conv2.bias.to(dtype), basis)
         return unflatten_depth(depth, x)
-
-    def _hidden(self, x: Tensor, cond_part: Tensor, w1: Tensor, b1: Tensor
-                ) -> tuple[Tensor, Tensor]:
-        """The first 1x1 convolution of one band, before and after GELU
-        (a 16-bit ``cond_part`` is promoted inside the addition)."""
-        hidden = torch.add(at_least_float32(F.linear(x, w1, b1)), cond_part)
-        return hidden, self.mlp[1](hidden)
 
     def _ratios(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Softplus outputs (+ ``p_eps``), p and t from the (P, 4) scores
@@ -254,86 +249,81 @@ class ConditionalLogBinomial(BaseModule):
 class _BandedConditionalDepth(torch.autograd.Function):
     """:meth:`ConditionalLogBinomial.expected_depth` over pixel bands.
 
-    Inputs are flat, channels last: x (N, C), the embedding's share of the
-    first convolution cond (N, E'), centres (N, K), the two convolutions'
-    weights as matrices, the logits' basis. Per band the MLP runs under the
-    caller's autocast and the bins in full precision
-    (:func:`.binned_depth.band_expectation`); the forward keeps the first
-    convolution's output (in place of the condition, the same size), the
-    second one's scores and D per pixel. The backward takes every gradient
-    by hand: the bins' (:func:`.binned_depth.band_expectation_grad`), then
-    through p and t, softplus, the second convolution, GELU and the first.
+    Inputs are flat, channels last, all in the working precision (float32,
+    or float64), whatever the autocast: x (N, C), the embedding's share of
+    the first convolution plus its bias, cond (N, E'), centres (N, K), the
+    first convolution's x-share w1 (E', C), the second one's w2 (4, E') and
+    b2, the logits' basis. Per band: hidden = cond + x w1^T (one ``addmm``),
+    GELU, scores = b2 + act w2^T, p and t, the bins
+    (:func:`.binned_depth.band_expectation`). The forward keeps hidden (in
+    place of cond, the same size), the scores and D per pixel; the
+    backward takes every gradient by hand: the bins'
+    (:func:`.binned_depth.band_expectation_grad`), then through p and t,
+    softplus, the second convolution, GELU and the first, each written
+    into its slice of the result.
     """
 
     @staticmethod
     def forward(ctx, layer: ConditionalLogBinomial, x: Tensor, cond: Tensor,
-                centers: Tensor, w1: Tensor, b1: Tensor, w2: Tensor,
-                b2: Tensor, basis: Tensor) -> Tensor:
-        device = x.device.type
+                centers: Tensor, w1: Tensor, w2: Tensor, b2: Tensor,
+                basis: Tensor) -> Tensor:
         ctx.layer = layer
         pixels = x.shape[0]
         keep = any(ctx.needs_input_grad)
-        hidden = scores = depth = None
-        for sl in pixel_bands(pixels, band_pixels(basis.shape[1])):
-            band_hidden, act = layer._hidden(x[sl], cond[sl], w1, b1)
-            band_scores = at_least_float32(F.linear(act, w2, b2))
-            with torch.autocast(device, enabled=False):
+        depth = x.new_empty(pixels, 1)
+        hidden = x.new_empty(cond.shape) if keep else None
+        scores = x.new_empty(pixels, w2.shape[0]) if keep else None
+        with torch.autocast(x.device.type, enabled=False):
+            for sl in pixel_bands(pixels, band_pixels(basis.shape[1])):
+                band_hidden = torch.addmm(
+                    cond[sl], x[sl], w1.t(),
+                    **(dict(out=hidden[sl]) if keep else {}))
+                band_scores = torch.addmm(
+                    b2, layer.mlp[1](band_hidden), w2.t(),
+                    **(dict(out=scores[sl]) if keep else {}))
                 _, p, t = layer._ratios(band_scores)
-                band_depth = band_expectation(p, t, centers[sl], basis)
-            if depth is None:
-                depth = band_depth.new_empty(pixels, 1)
-                if keep:
-                    hidden = band_hidden.new_empty(pixels,
-                                                   band_hidden.shape[1])
-                    scores = band_scores.new_empty(pixels,
-                                                   band_scores.shape[1])
-            depth[sl] = band_depth
-            if keep:
-                hidden[sl], scores[sl] = band_hidden, band_scores
-        if not keep:
-            return depth
-        ctx.save_for_backward(x, hidden, centers, w1, w2, basis, scores,
-                              depth)
+                depth[sl] = band_expectation(p, t, centers[sl], basis)
+        if keep:
+            ctx.save_for_backward(x, hidden, centers, w1, w2, basis, scores,
+                                  depth)
         return depth
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         x, hidden, centers, w1, w2, basis, scores, depth = ctx.saved_tensors
         layer = ctx.layer
-        need = ctx.needs_input_grad[1:8]
-        dtype = scores.dtype
-        grad_x, grad_cond, grad_centers = (
-            torch.empty(v.shape[0], c, dtype=v.dtype, device=v.device)
-            if n else None for v, c, n in zip(
-                (x, hidden, centers),
-                (x.shape[1], hidden.shape[1], centers.shape[1]), need[:3]))
-        w1_, w2_ = w1.to(dtype), w2.to(dtype)
-        param_grads = [
-            torch.zeros(shape, dtype=dtype, device=x.device) if n else None
-            for shape, n in zip((w1.shape, w1.shape[:1], w2.shape,
-                                 w2.shape[:1]), need[3:])]
+        need_x, need_cond, need_centers, need_w1, need_w2, need_b2 = \
+            ctx.needs_input_grad[1:7]
+        grad_x = torch.empty_like(x) if need_x else None
+        grad_cond = torch.empty_like(hidden) if need_cond else None
+        grad_centers = torch.empty_like(centers) if need_centers else None
+        grad_w1 = torch.zeros_like(w1) if need_w1 else None
+        grad_w2 = torch.zeros_like(w2) if need_w2 else None
+        grad_b2 = x.new_zeros(w2.shape[0]) if need_b2 else None
         gelu = layer.mlp[1].approximate
         for sl in pixel_bands(x.shape[0], band_pixels(basis.shape[1])):
             band_hidden, band_scores = hidden[sl], scores[sl]
             out, p, t = layer._ratios(band_scores)
-            grad_p, grad_t, band_grad_centers = band_expectation_grad(
-                grad[sl].to(dtype), p, t, centers[sl], depth[sl], basis)
-            if grad_centers is not None:
-                grad_centers[sl] = band_grad_centers
+            grad_p, grad_t, _ = band_expectation_grad(
+                grad[sl].to(x.dtype), p, t, centers[sl], depth[sl], basis,
+                grad_centers=None if grad_centers is None else
+                grad_centers[sl])
             grad_scores = layer._score_grad(grad_p, grad_t, out, band_scores)
-            grad_hidden = torch.ops.aten.gelu_backward(
-                grad_scores @ w2_, band_hidden, approximate=gelu)
-            for total, part in zip(param_grads, (
-                    lambda: grad_hidden.t() @ x[sl].to(dtype),
-                    lambda: grad_hidden.sum(0),
-                    lambda: grad_scores.t() @ layer.mlp[1](band_hidden),
-                    lambda: grad_scores.sum(0))):
-                if total is not None:
-                    total += part()
+            grad_act = grad_scores @ w2
+            if grad_cond is None:
+                grad_hidden = torch.ops.aten.gelu_backward(
+                    grad_act, band_hidden, approximate=gelu)
+            else:  # dL/dcond is dL/dhidden: written into its slice
+                grad_hidden = torch.ops.aten.gelu_backward.grad_input(
+                    grad_act, band_hidden, approximate=gelu,
+                    grad_input=grad_cond[sl])
+            if grad_w1 is not None:
+                grad_w1.addmm_(grad_hidden.t(), x[sl])
+            if grad_w2 is not None:
+                grad_w2.addmm_(grad_scores.t(), layer.mlp[1](band_hidden))
+            if grad_b2 is not None:
+                grad_b2 += grad_scores.sum(0)
             if grad_x is not None:
-                grad_x[sl] = grad_hidden @ w1_
-            if grad_cond is not None:
-                grad_cond[sl] = grad_hidden
-        param_grads = [None if g is None else g.to(w.dtype)
-                       for g, w in zip(param_grads, (w1, w1, w2, w2))]
-        return (None, grad_x, grad_cond, grad_centers, *param_grads, None)
+                torch.mm(grad_hidden, w1, out=grad_x[sl])
+        return (None, grad_x, grad_cond, grad_centers, grad_w1, grad_w2,
+                grad_b2, None)
