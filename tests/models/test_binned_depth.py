@@ -48,6 +48,27 @@ def test_equals_tensor_op_form(monkeypatch, band_elements, sizes):
         torch.testing.assert_close(grad, grad_expected, **TOL)
 
 
+def test_channels_last_inputs_give_the_same_depth_and_gradients():
+    """The DPT configs run channels-last: the flat pixel views are then free
+    instead of copies, with the same values and gradients."""
+    gen = torch.Generator().manual_seed(3)
+    layer = ConditionalLogBinomial(5, 6, n_classes=8, min_temp=0.0212,
+                                   max_temp=50).double()
+    x = torch.randn(2, 5, 13, 17, generator=gen, dtype=torch.float64)
+    cond = torch.randn(2, 6, 7, 9, generator=gen, dtype=torch.float64)
+    centers = 1 + 9 * torch.rand(2, 8, 7, 9, generator=gen,
+                                 dtype=torch.float64)
+    results = []
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        inputs = [t.contiguous(memory_format=fmt).requires_grad_()
+                  for t in (x, cond, centers)]
+        depth = layer.expected_depth(*inputs)
+        results.append((depth, *torch.autograd.grad(
+            (depth * depth).sum(), [*inputs, *layer.parameters()])))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, **TOL)
+
+
 def test_frozen_layer_and_constant_centers_get_no_gradients():
     """Only what needs a gradient gets one (a frozen head, fixed centres),
     and the input's gradient is still the tensor-op form's."""
