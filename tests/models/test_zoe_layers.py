@@ -133,9 +133,11 @@ def test_conditional_log_binomial(golden):
 @pytest.mark.parametrize('attractor_type', ['inv', 'exp'])
 @pytest.mark.parametrize('kind', ['sum', 'mean'])
 @pytest.mark.parametrize('gamma', [2.0, 3.0])
+@pytest.mark.parametrize('residual', [False, True])
 def test_looped_attractor_delta_matches_materialised(attractor_type, kind,
-                                                     gamma):
-    """The bounded-memory loop equals the 5-D tensor, values and grads."""
+                                                     gamma, residual):
+    """The bounded-memory loop (fused passes for inv / gamma 2) equals the
+    5-D tensor, values and grads, with and without the residual."""
     g = torch.Generator().manual_seed(0)
     attractors = torch.rand(2, 5, 3, 4, generator=g, dtype=torch.float64)
     centers = torch.rand(2, 7, 3, 4, generator=g, dtype=torch.float64)
@@ -145,16 +147,40 @@ def test_looped_attractor_delta_matches_materialised(attractor_type, kind,
         a = attractors.clone().requires_grad_()
         c = centers.clone().requires_grad_()
         delta = attractor_delta(a, c, 30.0, gamma, attractor_type, kind,
-                                memory_efficient)
+                                memory_efficient, residual=residual)
         delta.backward(grad_out)
         results.append((delta, a.grad, c.grad))
     for looped, materialised in zip(*results):
         torch.testing.assert_close(looped, materialised, atol=1e-13, rtol=0)
+    without = attractor_delta(attractors, centers, 30.0, gamma,
+                              attractor_type, kind)
+    torch.testing.assert_close(
+        results[0][0], centers + without if residual else without,
+        atol=1e-13, rtol=0)
     a = attractors.clone().requires_grad_()
     c = centers.clone().requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda a, c: attractor_delta(a, c, 30.0, gamma, attractor_type, kind),
-        (a, c))
+        lambda a, c: attractor_delta(a, c, 30.0, gamma, attractor_type, kind,
+                                     residual=residual), (a, c))
+
+
+def test_fused_attractor_pulls_in_float32_match_float64():
+    """The fused inv / gamma-2 passes lose nothing in float32 (slope as
+    2 r^2 - r, mean weight per attractor), across near and far attractors
+    at the reference strength."""
+    g = torch.Generator().manual_seed(1)
+    attractors = torch.rand(2, 4, 5, 6, generator=g, dtype=torch.float64) * 10
+    centers = torch.rand(2, 16, 5, 6, generator=g, dtype=torch.float64) * 10
+    grad_out = torch.randn(2, 16, 5, 6, generator=g, dtype=torch.float64)
+    results = []
+    for dtype in (torch.float64, torch.float32):
+        a = attractors.to(dtype, copy=True).requires_grad_()
+        c = centers.to(dtype, copy=True).requires_grad_()
+        out = attractor_delta(a, c, 300.0, 2.0, 'inv', 'mean', residual=True)
+        out.backward(grad_out.to(dtype))
+        results.append([t.double() for t in (out, a.grad, c.grad)])
+    for exact, single in zip(*results):
+        torch.testing.assert_close(single, exact, atol=1e-5, rtol=1e-5)
 
 
 def test_log_binomial_reduced_precision_is_upcast():
