@@ -2,7 +2,8 @@
 
 One set of runs serves every assertion (each launch costs ~15 s of start-up):
 
-- ``ddp``: the tiny exact config under DDP, launched as 2 "nodes" of one
+- ``ddp``: the tiny exact config, without the gradient loss and clipped at
+  norm 1 (``smooth_config``), under DDP, launched as 2 "nodes" of one
   process each on localhost (``NNODES=2``, ``NODE_RANK``, ``MASTER_ADDR``:
   the README's multi-node command);
 - ``fsdp``: the same config sharded (2 processes), a checkpoint every epoch,
@@ -42,8 +43,29 @@ from test_dist_scripts import (  # noqa: E402
 sys.path.pop(0)
 
 
-def fsdp_config(tmp_path: Path, synthetic_root: Path) -> Path:
+def smooth_config(tmp_path: Path, synthetic_root: Path) -> Path:
+    """The exact config without ZoeDepth's gradient loss.
+
+    Its angle term ``atan(dy / (dx + 1e-10))`` jumps by pi wherever a
+    near-constant prediction's ``dx`` changes sign, so float32 rounding
+    (another summation order of the clip norm) flips terms of the loss and
+    the two runs part ways after a step or two, by chance (on some CPUs and
+    not others). Without it the objective is smooth and the comparison
+    measures the sharding, not the luck of rounding.
+    """
     base = exact_config(tmp_path, synthetic_root)
+    path = tmp_path / 'smooth.py'
+    path.write_text(f'''
+_base_ = [{str(base)!r}]
+model = dict(losses=[dict(type='SILogLoss', loss_weight=1.0),
+                     dict(type='MetricSILogLoss', loss_weight=0.5)])
+optim_wrapper = dict(clip_grad=dict(max_norm=1.0))  # norm ~3.8: clipped
+''')
+    return path
+
+
+def fsdp_config(tmp_path: Path, synthetic_root: Path) -> Path:
+    base = smooth_config(tmp_path, synthetic_root)
     path = tmp_path / 'fsdp.py'
     path.write_text(f'''
 _base_ = [{str(base)!r}]
@@ -74,10 +96,14 @@ def two_nodes(config: Path, work_dir: Path, cwd: Path) -> None:
     assert 'world_size=2' in outs[0]
 
 
-def losses(work_dir: Path) -> list:
+def scalars(work_dir: Path) -> list:
     logs = sorted(work_dir.rglob('vis_data/scalars.json'))
-    rows = [json.loads(line) for line in logs[-1].read_text().splitlines()]
-    return [(row['iter'], row['loss']) for row in rows if 'loss' in row]
+    return [json.loads(line) for line in logs[-1].read_text().splitlines()]
+
+
+def losses(work_dir: Path) -> list:
+    return [(row['iter'], row['loss']) for row in scalars(work_dir)
+            if 'loss' in row]
 
 
 @pytest.fixture(scope='module')
@@ -85,7 +111,7 @@ def runs(synthetic_root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp('fsdp')
     config = fsdp_config(tmp, synthetic_root)
     dirs = {name: tmp / name for name in ('ddp', 'fsdp', 'resumed')}
-    two_nodes(exact_config(tmp, synthetic_root), dirs['ddp'], tmp)
+    two_nodes(smooth_config(tmp, synthetic_root), dirs['ddp'], tmp)
     dist_train = REPO / 'tools/dist_train.sh'
     out = run([dist_train, config, 2, '--work-dir', dirs['fsdp'],
                '--cfg-options'] + TINY_MODEL, tmp)
@@ -126,19 +152,21 @@ def test_sharded_matches_ddp(runs):
     fsdp = load_checkpoint_file(runs['fsdp'] / 'checkpoint_latest.pth')
     assert ddp['meta']['iter'] == fsdp['meta']['iter'] == 4
     assert ddp['state_dict'].keys() == fsdp['state_dict'].keys()
-    # The clipped (max_norm=5, norm ~15) gradient norm is summed over
-    # shards in another order: ~1e-7 relative in the clip factor. AdamW's
-    # first steps are ~lr * sign(g), so elements with near-zero gradients
-    # can move by up to one step (lr=1e-3) differently; the bulk agrees to
-    # float32 noise.
+    assert all(row['grad_norm'] > 1.0 for row in scalars(runs['ddp'])
+               if 'grad_norm' in row)
+    # The clipped (max_norm=1, norm ~3.8) gradient norm is summed over
+    # shards in another order: ~1e-7 relative in the clip factor, which
+    # AdamW's normalised step all but cancels. An element whose gradient is
+    # near AdamW's eps can still move by a fraction of one step (lr=1e-3);
+    # the bulk agrees to float32 noise.
     diffs = torch.cat([(fsdp['state_dict'][k] - v).abs().flatten()
                        for k, v in ddp['state_dict'].items()])
-    assert diffs.max() < 2e-3
-    assert diffs.median() < 1e-5
+    assert diffs.max() < 1e-3
+    assert diffs.median() < 1e-7
     ddp_losses, fsdp_losses = losses(runs['ddp']), losses(runs['fsdp'])
     assert [i for i, _ in ddp_losses] == [i for i, _ in fsdp_losses]
     for (_, a), (_, b) in zip(ddp_losses, fsdp_losses):
-        assert b == pytest.approx(a, rel=1e-4)
+        assert b == pytest.approx(a, rel=1e-6)
 
 
 def test_resume_is_exact(runs):
