@@ -8,6 +8,7 @@ back around every kernel: a da2zoe training step measured 4x slower under
 bf16 on, so the decision and its message live here only.
 """
 import functools
+import os
 import platform
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -30,11 +31,16 @@ class CpuInfo:
             vector ISA PyTorch's kernels were dispatched to (e.g. 'AVX2').
         flags (frozenset[str]): The CPU flags of :data:`REPORTED_FLAGS`
             that this CPU has.
+        onednn_max_isa (str): ``ONEDNN_MAX_CPU_ISA`` where it caps oneDNN's
+            kernels (convolutions, some GEMMs) below what the CPU has, e.g.
+            'AVX2' when an AVX2-only machine is emulated with
+            ``ATEN_CPU_CAPABILITY=avx2``; empty when unset. Defaults to ''.
     """
 
     model: str
     capability: str
     flags: frozenset
+    onednn_max_isa: str = ''
 
     @property
     def native_bf16(self) -> bool:
@@ -46,7 +52,10 @@ class CpuInfo:
         (torch AVX512; avx2 avx512f avx512_bf16; native bf16)'``."""
         flags = ' '.join(f for f in REPORTED_FLAGS if f in self.flags)
         bf16 = 'native bf16' if self.native_bf16 else 'no native bf16'
-        return f'{self.model} (torch {self.capability}; {flags}; {bf16})'
+        onednn = (f'; oneDNN <= {self.onednn_max_isa}'
+                  if self.onednn_max_isa else '')
+        return (f'{self.model} (torch {self.capability}{onednn}; {flags}; '
+                f'{bf16})')
 
 
 def _proc_cpuinfo() -> Tuple[str, frozenset]:
@@ -100,7 +109,9 @@ def cpu_info() -> CpuInfo:
     return CpuInfo(
         model=model,
         capability=torch.backends.cpu.get_cpu_capability(),
-        flags=frozenset(f for f in REPORTED_FLAGS if f in flags))
+        flags=frozenset(f for f in REPORTED_FLAGS if f in flags),
+        onednn_max_isa=(os.environ.get('ONEDNN_MAX_CPU_ISA') or
+                        os.environ.get('DNNL_MAX_CPU_ISA', '')).upper())
 
 
 def choose_bf16(flag: str,

@@ -21,6 +21,19 @@ def test_describe_names_model_kernels_flags_and_verdict():
         '(torch AVX512; avx2 avx512f avx512_bf16; native bf16)')
 
 
+def test_an_emulated_avx2_machine_says_so(monkeypatch):
+    # ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 on an AVX512 CPU: the
+    # figures are AVX2 kernels' and the record must say so.
+    monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'avx2')
+    cpu.cpu_info.cache_clear()
+    try:
+        info = cpu.cpu_info()
+    finally:
+        cpu.cpu_info.cache_clear()
+    assert info.onednn_max_isa == 'AVX2'
+    assert f'(torch {info.capability}; oneDNN <= AVX2; ' in info.describe()
+
+
 def test_this_machine_is_detected_once_and_agrees_with_torch():
     info = cpu.cpu_info()
     assert info is cpu.cpu_info()  # cached: detected once per process
