@@ -15,6 +15,7 @@ from da2zoe.models.backbones import DINOv2
 from da2zoe.models.necks import (
     AdapterFusionNeck,
     DPTNeck,
+    FeatureFusionBlock,
     PyramidFusion,
     TokenAdapter,
     linear_resample_matrix,
@@ -224,3 +225,29 @@ def test_dpt_neck_full_parity_metric():
     out = neck(encoder(g['input/x']))
     torch.testing.assert_close(out['rel_depth'].squeeze(1), g['output/depth'],
                                **TOL)
+
+
+@pytest.mark.parametrize('size', [(23, 31), (12, 15), (5, 7)])
+def test_fusion_block_is_out_conv_after_the_resize(size):
+    # DPT's definition: out_conv(resize(.)). Enlarging (DPT doubles every
+    # map) takes the 1x1 convolution first, on 4x fewer pixels; the map and
+    # every gradient must not change (float64).
+    torch.manual_seed(0)
+    block = FeatureFusionBlock(6).double()
+    x, skip = (torch.randn(2, 6, 12, 15, dtype=torch.float64,
+                           requires_grad=True) for _ in range(2))
+
+    def dpt(x, skip):
+        h = block.resConfUnit2(x + block.resConfUnit1(skip))
+        return block.out_conv(F.interpolate(h, size=size, mode='bilinear',
+                                            align_corners=True))
+
+    out, expected = block(x, skip, size), dpt(x, skip)
+    assert out.shape == (2, 6, *size)
+    torch.testing.assert_close(out, expected, atol=1e-13, rtol=1e-13)
+    grad = torch.randn_like(out)
+    params = [x, skip, block.out_conv.weight, block.out_conv.bias]
+    got = torch.autograd.grad(out, params, grad)
+    want = torch.autograd.grad(expected, params, grad)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)

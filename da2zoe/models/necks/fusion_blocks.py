@@ -36,7 +36,8 @@ class FeatureFusionBlock(BaseModule):
     being bilinear with ``align_corners=True`` to an explicit ``size`` (none
     when ``size`` is None), BEFORE the 1x1 ``out_conv``, as in DPT's
     ``FeatureFusionBlock`` (names ``resConfUnit1``, ``resConfUnit2``,
-    ``out_conv``).
+    ``out_conv``). Where the resize enlarges it is computed as
+    resize(out_conv(.)): the same map, the 1x1 convolution on fewer pixels.
 
     Args:
         channels (int): Channels in and out.
@@ -75,7 +76,15 @@ class FeatureFusionBlock(BaseModule):
         if skip is not None:
             x = x + self.resConfUnit1(skip)
         x = self.resConfUnit2(x)
-        if size is not None:
-            x = F.interpolate(
+        if size is None:
+            return self.out_conv(x)
+        # The 1x1 out_conv commutes with the resize (bilinear weights sum to
+        # one, so the bias passes too): taken at the smaller of the two
+        # sizes, 4x fewer pixels where DPT doubles the map. Equal to
+        # out_conv(resize(x)) to rounding.
+        if size[0] * size[1] > x.shape[-2] * x.shape[-1]:
+            x = self.out_conv(x)
+            return F.interpolate(
                 x, size=size, mode='bilinear', align_corners=True)
+        x = F.interpolate(x, size=size, mode='bilinear', align_corners=True)
         return self.out_conv(x)
