@@ -12,8 +12,8 @@ LAYERS = (
     ('registry', 'structures', 'version'),
     ('models', 'datasets', 'evaluation', 'visualization', 'checkpoint'),
     ('engine', 'testing', 'analysis'),
-    ('apis', 'cli'),
-    ('webui', ),  # the browser demo, built on apis
+    ('apis', ),
+    ('cli', 'webui'),  # the command lines and the browser demo, on apis
 )
 # Same-layer imports that are part of the design: the depther loads its
 # pretrained weights through the checkpoint package ("beside models").

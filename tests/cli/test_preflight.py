@@ -21,7 +21,8 @@ except SystemExit as exit:
 """
 
 
-@pytest.mark.parametrize('tool', ['tools/train.py', 'tools/test.py'])
+@pytest.mark.parametrize('tool', ['tools/train.py', 'tools/test.py',
+                                  'tools/infer.py'])
 def test_wrong_config_fails_before_torch_is_imported(tool):
     code = CHECK.format(tool=tool, argv=['configs/da2zoe_vitl_nyuu.py',
                                          'x.pth'])

@@ -2,7 +2,6 @@
 snapshot folder (model.safetensors + config.json): the Python API,
 tools/infer.py, tools/test.py (NYU with NYU's intrinsics), and both
 fine-tuning recipes trained a few steps and then tested."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,6 +15,7 @@ import torch
 
 from da2zoe.apis import inference, init_model
 from da2zoe.checkpoint import convert_state_dict, load_weights
+from da2zoe.cli import infer as infer_cli
 from da2zoe.testing.da3_snapshot import write_tiny_da3_snapshot
 from tiny_depther import write_tiny_model
 
@@ -105,12 +105,8 @@ def test_api_and_infer_tool_give_the_same_depth(released):
                       process_res=140)
     np.testing.assert_allclose(wider, depth / 2, rtol=1e-5)
 
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool', REPO / 'tools' / 'infer.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     out = root / 'infer'
-    assert tool.main([config, snapshot, str(root / 'room.png'),
+    assert infer_cli.main([config, snapshot, str(root / 'room.png'),
                       '--out-dir', str(out), '--save', 'npy',
                       '--process-res', '140', '--intrinsics',
                       *map(str, camera)]) == 0
@@ -122,14 +118,14 @@ def test_api_and_infer_tool_give_the_same_depth(released):
                           return_sky=True)
     np.testing.assert_array_equal(same, depth)
     assert sky.shape == depth.shape and (sky >= 0).all()
-    assert tool.main([config, snapshot, str(root / 'room.png'),
+    assert infer_cli.main([config, snapshot, str(root / 'room.png'),
                       '--out-dir', str(out), '--save', 'npy', '--sky',
                       '--process-res', '140', '--intrinsics',
                       *map(str, camera)]) == 0
     mask = cv2.imread(str(out / 'room_sky.png'), cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(mask, np.where(sky >= 0.3, 255, 0))
     zoe_config, zoe_weights = write_tiny_model(str(root))
-    assert tool.main([zoe_config, zoe_weights, str(root / 'room.png'),
+    assert infer_cli.main([zoe_config, zoe_weights, str(root / 'room.png'),
                       '--out-dir', str(out), '--sky']) == 2
 
 
@@ -180,11 +176,7 @@ def test_every_key_loads_and_alpha_is_never_dropped_silently(released):
     # The strip fails alone (its batch-mate room.png is still written).
     assert 'skipped strip' in log and '10x2000' in log
     assert 'done 1, failed 2' in log
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool', REPO / 'tools' / 'infer.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.main([config, snapshot, str(folder), '--out-dir',
+    assert infer_cli.main([config, snapshot, str(folder), '--out-dir',
                       str(root / 'alpha_drop'), '--alpha', 'drop',
                       *common]) == 0
     np.testing.assert_array_equal(

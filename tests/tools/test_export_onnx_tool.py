@@ -12,12 +12,12 @@ import pytest
 from mmengine.config import Config
 from test_analysis_tools import load_tool  # the tools' one loader
 
+from da2zoe.cli import infer as infer_cli
 from da2zoe.testing import render_scene
 from da2zoe.testing.synthetic_datasets import write_synthetic
 from tiny_depther import write_tiny_model
 
 EXPORT = load_tool('deployment', 'export_onnx.py')
-INFER = load_tool('infer.py')
 ACCURACY = load_tool('analysis_tools', 'onnx_accuracy.py')
 
 
@@ -45,7 +45,7 @@ def test_export_quantize_check_then_infer(exported, tmp_path):
     rgb = render_scene(0, seed=1, size=(60, 80)).rgb
     cv2.imwrite(str(tmp_path / 'room.png'), rgb[..., ::-1])
     for backend, weights in (('pytorch', checkpoint), ('onnxruntime', out)):
-        assert INFER.main([
+        assert infer_cli.main([
             config, weights, str(tmp_path / 'room.png'), '--out-dir',
             str(tmp_path / backend), '--backend', backend, '--save', 'npy',
             'png16'
@@ -104,9 +104,9 @@ def test_export_flags_are_checked(argv, message, capsys):
 
 def test_infer_backend_and_checkpoint_must_agree(capsys):
     with pytest.raises(SystemExit):
-        INFER.parse_args(['c.py', 'm.onnx', 'in.png'])
+        infer_cli.parse_args(['c.py', 'm.onnx', 'in.png'])
     assert '--backend onnxruntime' in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        INFER.parse_args(['c.py', 'm.onnx', 'in.png', '--backend',
+        infer_cli.parse_args(['c.py', 'm.onnx', 'in.png', '--backend',
                           'onnxruntime', '--bf16'])
     assert 'precision it was exported in' in capsys.readouterr().err

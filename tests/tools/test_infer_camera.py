@@ -1,7 +1,5 @@
 """Focal-aware inference (inference(intrinsics=), --hfov) and
---align-sparse in tools/infer.py."""
-import importlib.util
-import os.path as osp
+--align-sparse in tools/infer.py (da2zoe.cli.infer)."""
 
 import cv2
 import numpy as np
@@ -10,10 +8,9 @@ from mmengine.config import Config
 
 from da2zoe.apis import inference, init_model
 from da2zoe.apis.align import align_to_sparse
+from da2zoe.cli import infer as infer_cli
 from da2zoe.testing import render_scene
-from tiny_depther import ROOT, write_tiny_model
-
-TOOL = osp.join(ROOT, 'tools', 'infer.py')
+from tiny_depther import write_tiny_model
 
 
 @pytest.fixture(scope='module')
@@ -51,11 +48,8 @@ def test_infer_hfov_and_align_sparse(setup, capsys):
     rows, cols = np.divmod(rng.choice(56 * 84, 30, replace=False), 84)
     points = np.stack([rows, cols, scene.depth[rows, cols]], 1)
     np.savetxt(root / 'known.txt', points, header='row col depth')
-    spec = importlib.util.spec_from_file_location('infer_tool', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     out = root / 'out'
-    assert tool.main([config, checkpoint, str(root / 'scene.png'),
+    assert infer_cli.main([config, checkpoint, str(root / 'scene.png'),
                       '--out-dir', str(out), '--save', 'npy', '--hfov', '70',
                       '--align-sparse', str(root / 'known.txt')]) == 0
     printed = capsys.readouterr().out
@@ -66,4 +60,4 @@ def test_infer_hfov_and_align_sparse(setup, capsys):
     assert fit.scale == pytest.approx(scale, abs=1e-4)
     assert np.allclose(aligned, want, rtol=1e-6)
     with pytest.raises(SystemExit):
-        tool.parse_args([config, checkpoint, 'x.png', '--align-shift'])
+        infer_cli.parse_args([config, checkpoint, 'x.png', '--align-shift'])

@@ -1,5 +1,5 @@
-"""tools/infer.py end to end on synthetic scenes, a broken file and a video."""
-import importlib.util
+"""tools/infer.py (da2zoe.cli.infer) end to end on synthetic scenes, a broken
+file and a video."""
 import os.path as osp
 import subprocess
 import sys
@@ -11,6 +11,7 @@ import torch
 
 from da2zoe.analysis import cpu
 from da2zoe.apis import inference, init_model
+from da2zoe.cli import infer as infer_cli
 from da2zoe.testing import render_scene
 from tiny_depther import ROOT, write_tiny_model
 
@@ -132,9 +133,7 @@ def test_video_glob_defaults_and_ascii_ply(setup):
 
 def test_missing_input_and_ply_without_intrinsics(setup, capsys):
     root, config, checkpoint, _, _ = setup
-    spec = importlib.util.spec_from_file_location('infer_tool', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = infer_cli
     with pytest.raises(SystemExit):
         tool.parse_args([config, checkpoint, 'x.png', '--save', 'ply'])
     assert tool.main([config, checkpoint, str(root / 'nothing_here')]) == 1
@@ -168,9 +167,7 @@ def test_low_precision_logits_through_cfg_options(setup):
 def test_bf16_falls_back_to_float32_on_a_cpu_without_native_bf16(
         setup, monkeypatch, capsys, tmp_path):
     _, config, checkpoint, images, _ = setup
-    spec = importlib.util.spec_from_file_location('infer_tool', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = infer_cli
     avx2 = cpu.CpuInfo('test CPU', 'AVX2', frozenset({'avx2'}))
     monkeypatch.setattr(cpu, 'cpu_info', lambda: avx2)
     dtypes = []

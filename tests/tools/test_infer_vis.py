@@ -3,8 +3,8 @@ bad --vis / --gt refused at the start."""
 import cv2
 import numpy as np
 import pytest
-from test_analysis_tools import load_tool
 
+from da2zoe.cli import infer as infer_cli
 from da2zoe.testing import render_scene
 from da2zoe.visualization import overlay_depth
 from da2zoe.visualization.colorize import colormap_lut
@@ -13,7 +13,7 @@ from tiny_depther import write_tiny_model
 
 @pytest.fixture(scope='module')
 def infer():
-    return load_tool('infer.py')
+    return infer_cli
 
 
 @pytest.fixture(scope='module')
