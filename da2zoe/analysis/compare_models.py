@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from da2zoe.checkpoint import load_pretrained
 from da2zoe.datasets.codecs import write_raw
 from da2zoe.evaluation.protocol import protocol_record
+from da2zoe.evaluation.scoring_settings import apply_scoring_settings
 from da2zoe.registry import DATASETS, METRICS, MODELS
 from da2zoe.visualization import model_panels
 
@@ -167,12 +168,10 @@ def relative_settings(model_cfg: Config) -> dict:
 
 def evaluator_for(evaluator_cfg, overrides: dict) -> List[dict]:
     """A fresh copy of the shared evaluator configs with ``overrides`` set
-    on every ``DepthMetric``."""
+    on every ``DepthMetric`` (and ``pred_space`` on a ``DA2KMetric``)."""
     items = copy.deepcopy(evaluator_cfg)
     items = list(items) if isinstance(items, (list, tuple)) else [items]
-    for item in items:
-        if item.get('type') == 'DepthMetric':
-            item.update(overrides)
+    apply_scoring_settings(items, overrides)
     return items
 
 

@@ -27,6 +27,7 @@ from da2zoe.cli.seed_flags import add_dataset_arguments, dataset_paths
 from da2zoe.datasets.seed_datasets import build_seed_datasets, seed_evaluators
 from da2zoe.evaluation.alignment import ALIGNMENTS, MIN_ALIGN_PIXELS
 from da2zoe.evaluation.protocol import protocol_record, protocol_summary
+from da2zoe.evaluation.scoring_settings import apply_scoring_settings
 from da2zoe.evaluation.table import format_table
 from da2zoe.models.depthers.feature_blocks import check_feature_blocks
 
@@ -111,15 +112,17 @@ def _config_setting(evaluator, key: str, default):
     return values.pop() if values else default
 
 
-def _set_alignment(evaluator, settings: dict) -> None:
-    """Writes :func:`_alignment_settings` into every ``DepthMetric`` of
-    the test evaluator."""
-    metrics = _depth_metrics(evaluator)
-    if not metrics:
+def _set_scoring(evaluator, settings: dict, align_flag: bool) -> None:
+    """Writes :func:`_alignment_settings` into the test evaluator: every
+    ``DepthMetric``, and ``pred_space`` into a ``DA2KMetric``.
+
+    Raises:
+        ValueError: If ``--align`` was given and no ``DepthMetric`` can
+            take it.
+    """
+    if not apply_scoring_settings(evaluator, settings) and align_flag:
         raise ValueError(f"--align {settings['align']}: the test evaluator "
                          'has no DepthMetric')
-    for metric in metrics:
-        metric.update(settings)
 
 
 def _alignment_settings(evaluator) -> dict:
@@ -224,7 +227,7 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.datasets:
         _test_datasets(cfg, args)
     if settings['align'] or settings['pred_space'] != 'depth':
-        _set_alignment(cfg.test_evaluator, settings)
+        _set_scoring(cfg.test_evaluator, settings, bool(args.align))
     if args.process_res is not None:
         _set_process_res(cfg, args.process_res)
     if args.batch_size is not None:

@@ -41,12 +41,18 @@ def test_pipeline_goes_to_leaf_datasets_only():
     assert mix['datasets'][1]['dataset']['pipeline'] == ['new']
 
 
-def test_overrides_touch_depth_metrics_only_and_copy():
+def test_overrides_reach_the_metrics_that_read_them_and_copy():
     shared = [dict(type='DepthMetric'), dict(type='DA2KMetric')]
     items = evaluator_for(shared, dict(align='median'))
     assert items == [dict(type='DepthMetric', align='median'),
                      dict(type='DA2KMetric')]
     assert shared[0] == dict(type='DepthMetric')
+    # A disparity model: DA-2K must read larger as nearer, and takes no fit.
+    items = evaluator_for(shared, dict(align='least_squares_disparity',
+                                       pred_space='disparity'))
+    assert items == [dict(type='DepthMetric', align='least_squares_disparity',
+                          pred_space='disparity'),
+                     dict(type='DA2KMetric', pred_space='disparity')]
 
 
 def test_protocol_differences_ignore_paths_and_find_changes():

@@ -91,3 +91,26 @@ def test_test_tool_keeps_a_disparity_models_settings(synthetic_root):
                    if e['type'] == 'DepthMetric']
         assert (metric['align'], metric['pred_space'],
                 metric['min_align_pixels']) == (align, 'disparity', 64)
+
+
+def test_test_tool_tells_da2k_that_the_model_predicts_disparity(
+        synthetic_root):
+    """DA-2K's ordinal accuracy of a disparity model: larger is nearer.
+    Without pred_space the metric would report 1 - accuracy."""
+    nyu, da2k = synthetic_root / 'nyu', synthetic_root / 'da2k'
+    relative = str(REPO / 'configs/da2-relative_vitl_nyu.py')
+    both = [relative, 'ckpt', '--datasets', 'nyu', 'da2k', '--nyu-csv',
+            str(nyu / 'data/nyu2_test.csv'), '--nyu-root', str(nyu),
+            '--da2k-root', str(da2k)]
+    cfg = test_tool.build_config(test_tool.parse_args(both))
+    spaces = {e['type']: e.get('pred_space') for e in cfg.test_evaluator}
+    assert spaces == dict(DepthMetric='disparity', DA2KMetric='disparity')
+    alone = [relative, 'ckpt', '--datasets', 'da2k', '--da2k-root',
+             str(da2k)]
+    cfg = test_tool.build_config(test_tool.parse_args(alone))
+    assert {e['type']: e['pred_space'] for e in cfg.test_evaluator} == dict(
+        DepthMetric='disparity', DA2KMetric='disparity')
+    metric = str(REPO / 'configs/da3/da3metric-large.py')
+    cfg = test_tool.build_config(test_tool.parse_args(
+        [metric, 'ckpt', '--datasets', 'da2k', '--da2k-root', str(da2k)]))
+    assert [e.get('pred_space') for e in cfg.test_evaluator] == [None, None]

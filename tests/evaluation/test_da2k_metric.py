@@ -68,3 +68,23 @@ def test_no_pairs_gives_no_keys():
     metric = DA2KMetric()
     metric.process(None, [_sample(_gradient(), [], 'images/s/a.jpg')])
     assert metric.compute_metrics(metric.results) == {}
+
+
+def test_a_disparity_prediction_puts_the_nearer_point_higher():
+    """A relative DA-V2 model predicts disparity: the same scene read as
+    depth and as its inverse must give the same accuracy, not 1 minus it."""
+    depth = _gradient()
+    pairs = [[0, 0, 0, 5], [3, 1, 2, 7], [1, 6, 1, 2], [2, 3, 4, 3]]
+    as_depth = DA2KMetric()
+    as_disparity = DA2KMetric(pred_space='disparity')
+    as_depth.process(None, [_sample(depth, pairs, 'images/s/a.jpg')])
+    as_disparity.process(None, [_sample(1 / depth, pairs, 'images/s/a.jpg')])
+    assert as_depth.results == as_disparity.results == [
+        dict(scene='s', correct=2, total=4)]
+    # Read the wrong way, the same disparities score the complement (the tie
+    # stays wrong either way).
+    wrong = DA2KMetric()
+    wrong.process(None, [_sample(1 / depth, pairs, 'images/s/a.jpg')])
+    assert wrong.results[-1]['correct'] == 1
+    with pytest.raises(ValueError, match="pred_space='inverse'"):
+        DA2KMetric(pred_space='inverse')

@@ -9,6 +9,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from da2zoe.registry import METRICS
+from ..alignment import PRED_SPACES
 from ..functional import resize_prediction
 from ..table import format_table
 from .sample_fields import as_image, is_pair_sample, sample_to_dict
@@ -38,8 +39,11 @@ class DA2KMetric(BaseMetric):
     """Share of pairs whose ``point1`` the model puts closer, overall and per
     scene.
 
-    For a metric model a pair is correct when ``depth(point1) <
-    depth(point2)`` (strict: ties and NaN count as wrong). Depth is read at
+    For a model that predicts depth a pair is correct when
+    ``depth(point1) < depth(point2)``; for one that predicts disparity
+    (``pred_space='disparity'``: a relative DA-V2 model, larger is nearer)
+    when ``disparity(point1) > disparity(point2)``. Strict: ties and NaN
+    count as wrong. Depth is read at
     the integer pixels of ``pairs`` on the prediction resized (bilinear,
     align_corners=True, if needed) to the pairs' grid: the GT grid
     (``gt_depth``'s size, the original image in evaluation pipelines that
@@ -55,12 +59,28 @@ class DA2KMetric(BaseMetric):
     ``da2k/acc_<scene>``.
 
     Args:
+        pred_space (str): What ``pred_depth`` holds, ``'depth'`` or
+            ``'disparity'``. Defaults to ``'depth'``.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Key prefix. Defaults to ``'da2k'``.
         collect_dir (str, optional): Temporary directory for CPU collection.
+
+    Raises:
+        ValueError: If ``pred_space`` is neither.
     """
 
     default_prefix: Optional[str] = 'da2k'
+
+    def __init__(self,
+                 pred_space: str = 'depth',
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(collect_device, prefix, collect_dir)
+        if pred_space not in PRED_SPACES:
+            raise ValueError(f'DA2KMetric: pred_space={pred_space!r}, '
+                             f'expected one of {PRED_SPACES}')
+        self.pred_space = pred_space
 
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         """Counts the correctly ordered pairs of each image.
@@ -86,9 +106,11 @@ class DA2KMetric(BaseMetric):
             pairs = pairs.to(pred.device)
             near = pred[pairs[:, 0], pairs[:, 1]]
             far = pred[pairs[:, 2], pairs[:, 3]]
+            closer = near > far if self.pred_space == 'disparity' else (
+                near < far)
             scene = sample.get('scene') or scene_of(sample.get('img_path', ''))
             self.results.append(
-                dict(scene=scene, correct=int((near < far).sum()),
+                dict(scene=scene, correct=int(closer.sum()),
                      total=len(pairs)))
 
     @staticmethod
