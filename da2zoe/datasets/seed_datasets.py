@@ -49,6 +49,11 @@ class SeedDataset:
         switch (str, optional): A boolean constructor argument set by the
             flag of the same name (``use_bfx_depth`` -> ``--use-bfx-depth``).
         test_args (dict): Constructor arguments added in test mode.
+        gt_transforms (tuple[dict, ...]): The dataset's own protocol
+            transforms (NYU's border mask, KITTI's KB crop): every pipeline
+            of this dataset has them (added right after ``LoadDepth`` when
+            the config's pipeline lacks them) and no other dataset's
+            pipeline does (:func:`dataset_pipeline`).
     """
     name: str
     type: str
@@ -58,13 +63,15 @@ class SeedDataset:
     held_out: bool = True
     switch: Optional[str] = None
     test_args: Mapping[str, object] = field(default_factory=dict)
+    gt_transforms: Tuple[Mapping[str, object], ...] = ()
 
 
 SEED_DATASETS: Tuple[SeedDataset, ...] = (
     SeedDataset('nyu', 'NYUCSVDataset', (
         SeedPath('nyu_csv', 'csv_file', 'list'),
         SeedPath('nyu_root', 'data_root', 'root'),
-    ), 'configs/_base_/datasets/nyu.py'),
+    ), 'configs/_base_/datasets/nyu.py',
+        gt_transforms=(dict(type='NYUBorderCrop', mode='mask'), )),
     SeedDataset('sunrgbd', 'SUNRGBDDataset', (
         SeedPath('sunrgbd_json', 'json_file', 'list'),
         SeedPath('sunrgbd_root', 'data_root', 'root'),
@@ -81,7 +88,8 @@ SEED_DATASETS: Tuple[SeedDataset, ...] = (
     SeedDataset('kitti', 'KITTIDataset', (
         SeedPath('kitti_split', 'split_file', 'list'),
         SeedPath('kitti_root', 'data_root', 'root'),
-    ), 'configs/_base_/datasets/kitti.py'),
+    ), 'configs/_base_/datasets/kitti.py',
+        gt_transforms=(dict(type='KBCrop'), )),
 )
 SEED_NAMES: Tuple[str, ...] = tuple(d.name for d in SEED_DATASETS)
 
@@ -100,6 +108,47 @@ def seed_dataset(name: str) -> SeedDataset:
             return entry
     raise ValueError(f'--datasets: unknown {name!r}; known: '
                      f'{sorted(SEED_NAMES)}')
+
+
+def dataset_pipeline(entry: SeedDataset, pipeline: Pipeline) -> Pipeline:
+    """``pipeline`` made right for one dataset of a ``--datasets`` mix.
+
+    A config's pipeline is written for its own dataset: an NYU config masks
+    NYU's border, a KITTI config takes the KB crop. Given to another
+    dataset, those transforms would change its protocol (SUN RGB-D frames
+    losing a border that is not theirs, KITTI frames scored without their
+    crop), so the other datasets' ``gt_transforms`` are left out and the
+    entry's own are put in right after ``LoadDepth`` where missing (a
+    transform of the same type already there, e.g. NYU's ``mode='crop'``,
+    is kept as it is).
+
+    Args:
+        entry (SeedDataset): The dataset.
+        pipeline (list[dict]): The config's pipeline (not changed).
+
+    Returns:
+        list[dict]: A new pipeline.
+
+    Raises:
+        ValueError: If the entry's transforms are needed and the pipeline
+            has no ``LoadDepth`` to put them after.
+    """
+    own = {t['type'] for t in entry.gt_transforms}
+    foreign = {t['type'] for other in SEED_DATASETS if other is not entry
+               for t in other.gt_transforms} - own
+    result = [copy.deepcopy(t) for t in pipeline
+              if t.get('type') not in foreign]
+    missing = [dict(t) for t in entry.gt_transforms
+               if not any(r.get('type') == t['type'] for r in result)]
+    if missing:
+        loads = [i for i, t in enumerate(result)
+                 if t.get('type') == 'LoadDepth']
+        if not loads:
+            raise ValueError(
+                f'--datasets {entry.name}: the pipeline has no LoadDepth '
+                f'to put {[t["type"] for t in missing]} after')
+        result[loads[-1] + 1:loads[-1] + 1] = missing
+    return result
 
 
 def _flag(key: str) -> str:
@@ -133,7 +182,8 @@ def build_seed_datasets(names: Sequence[str],
         paths (Mapping[str, str | None]): Flag values keyed by flag name
             (``nyu_csv``, ``nyu-csv`` and ``--nyu-csv`` all work).
         pipeline (list[dict] | Mapping[str, list[dict]]): One pipeline for
-            every dataset, or one per name.
+            every dataset, or one per name; each is fitted to its dataset
+            by :func:`dataset_pipeline`.
         use_bfx_depth (bool): SUN RGB-D's filled depth. Default: False.
         ratios (Sequence[float] | Mapping[str, float], optional): Sampling
             shares, in the order of ``names`` or by name. Default: None.
@@ -171,7 +221,8 @@ def build_seed_datasets(names: Sequence[str],
             cfg.update(entry.test_args)
         chosen = pipeline[entry.name] if isinstance(pipeline,
                                                     Mapping) else pipeline
-        cfg.update(pipeline=copy.deepcopy(list(chosen)), test_mode=test_mode)
+        cfg.update(pipeline=dataset_pipeline(entry, list(chosen)),
+                   test_mode=test_mode)
         configs.append(cfg)
     if isinstance(ratios, Mapping):
         extra = set(ratios) - set(names)

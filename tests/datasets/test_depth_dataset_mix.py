@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from da2zoe.datasets import DepthConcatDataset, build_seed_datasets
+from da2zoe.datasets.seed_datasets import SEED_DATASETS, dataset_pipeline
 from da2zoe.registry import DATASETS
 
 PIPELINE = [
@@ -78,3 +79,52 @@ def test_ratios_set_each_datasets_share(synthetic_root):
 def test_ratios_are_checked():
     with pytest.raises(ValueError, match='ratio'):
         DepthConcatDataset([dict(type='NYUCSVDataset')], ratios=[1, 2])
+
+
+def _types(pipeline):
+    return [t['type'] for t in pipeline]
+
+
+def test_each_dataset_gets_its_own_protocol_transforms():
+    """A config's pipeline is its dataset's: NYU's border mask must not
+    reach SUN RGB-D or KITTI, and KITTI needs its KB crop whatever config
+    it is tested with."""
+    nyu_test = [dict(type='LoadRGB'), dict(type='LoadDepth'),
+                dict(type='NYUBorderCrop', mode='mask'),
+                dict(type='PackDepthInputs')]
+    by_name = {entry.name: entry for entry in SEED_DATASETS}
+    assert dataset_pipeline(by_name['nyu'], nyu_test) == nyu_test
+    for name in ('sunrgbd', 'ibims', 'da2k'):
+        assert _types(dataset_pipeline(by_name[name], nyu_test)) == [
+            'LoadRGB', 'LoadDepth', 'PackDepthInputs'], name
+    assert _types(dataset_pipeline(by_name['kitti'], nyu_test)) == [
+        'LoadRGB', 'LoadDepth', 'KBCrop', 'PackDepthInputs']
+    kitti_test = dataset_pipeline(by_name['kitti'], PIPELINE)
+    assert _types(dataset_pipeline(by_name['nyu'], kitti_test)) == _types(
+        nyu_test)
+    # The dataset's own transform, configured otherwise, is kept as it is.
+    cropping = [dict(t, mode='crop') if t['type'] == 'NYUBorderCrop' else t
+                for t in nyu_test]
+    assert dataset_pipeline(by_name['nyu'], cropping) == cropping
+    assert nyu_test[2] == dict(type='NYUBorderCrop', mode='mask')  # a copy
+    with pytest.raises(ValueError, match='kitti: the pipeline has no '
+                       'LoadDepth'):
+        dataset_pipeline(by_name['kitti'], [dict(type='LoadRGB')])
+
+
+def test_sunrgbd_keeps_its_border_in_an_nyu_configs_mix(synthetic_root):
+    nyu_test = [dict(type='LoadRGB'), dict(type='LoadDepth'),
+                dict(type='NYUBorderCrop', mode='mask'),
+                dict(type='PackDepthInputs')]
+    cfg = build_seed_datasets(['nyu', 'sunrgbd'], _paths(synthetic_root),
+                              nyu_test, test_mode=True)
+    nyu, sun = (DATASETS.build(c)[0]['data_samples'] for c in cfg['datasets'])
+    for sample, border_valid in ((nyu, False), (sun, True)):
+        mask = sample.gt_mask.squeeze(0).numpy()
+        depth = sample.gt_depth.squeeze(0).numpy()
+        in_range = (depth > sample.min_depth) & (depth < sample.max_depth)
+        border = np.zeros_like(mask)
+        border[:3], border[-3:], border[:, :3], border[:, -3:] = (True, ) * 4
+        assert in_range[border].any()
+        assert mask[border & in_range].all() == border_valid, (
+            sample.dataset_name)
