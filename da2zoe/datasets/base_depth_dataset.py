@@ -71,7 +71,10 @@ class BaseDepthDataset(BaseDataset):
             from da2zoe's registry, so no default scope is needed. Default:
             ().
         min_depth (float, optional): Training range, exclusive: ``gt_mask``
-            keeps ``min_depth < d < max_depth``. Default: ``SPEC``'s.
+            keeps ``min_depth < d < max_depth``. Default: ``SPEC``'s. In
+            ``test_mode`` the evaluation range takes its place (samples'
+            ``min_depth`` / ``max_depth`` then equal ``eval_*``), so the
+            mask keeps every pixel the evaluation scores.
         max_depth (float, optional): See ``min_depth``. Default: ``SPEC``'s.
         eval_min_depth (float, optional): Evaluation range lower bound
             (exclusive). Default: ``SPEC``'s.
@@ -134,6 +137,11 @@ class BaseDepthDataset(BaseDataset):
         if eval_crop != 'default':
             spec['eval_crop'] = eval_crop
         min_depth, max_depth = spec['min_depth'], spec['max_depth']
+        if test_mode:
+            # The scored pixels are the evaluation range's: a narrower
+            # training range must not drop ground truth from the mask.
+            min_depth = spec['eval_min_depth']
+            max_depth = spec['eval_max_depth']
         eval_crop = spec['eval_crop']
         if on_bad_sample is None:
             on_bad_sample = 'raise' if test_mode else 'skip'
