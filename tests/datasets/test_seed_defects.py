@@ -1,10 +1,15 @@
-"""Each defect of the seed script (REFERENCE section 8) fails loudly here.
+"""Each defect of the seed script (REFERENCE section 8) fails loudly here,
+or in the test named below.
 
-(c) iBims masks:
+(a) maps labelled 1/8..1/32: tests/models/test_necks.py::
+    test_token_adapter_true_strides and ::test_dpt_neck_decoder_parity;
+(b) relative depth never computed: tests/models/test_zoedepth_head.py::
+    test_depth_anything_v1_metric_parity (golden, through ``rel_depth``);
+(c) iBims masks (.mat and PNG releases):
     test_synthetic_decoding.py::test_ibims_validity_masks_are_applied;
 (e) 384: test_depth_transforms.py::test_384_is_rejected_with_392_suggested;
-(f) square resize:
-    test_depth_transforms.py::test_keep_aspect_resize_preserves_aspect.
+(f) square resize: tests/structures/test_patch_grid.py::
+    test_keep_aspect_resize_preserves_aspect.
 """
 import cv2
 import numpy as np

@@ -1,4 +1,7 @@
 """Every dataset decodes make_synthetic.py's files to the true metres."""
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 
@@ -119,14 +122,28 @@ def test_ibims_releases(synthetic_root, true_depth, scene_index, release,
         assert set(sample.ibims_planes) == {'wall', 'table', 'floor'}
 
 
-def test_ibims_validity_masks_are_applied(synthetic_root):
-    """Defect (c): iBims pixels flagged invalid or transparent stay out."""
-    root = synthetic_root / 'ibims' / 'ibims1_core_mat'
+def _ibims_release_fields(release, depth_path):
+    """Depth and the two masks of one iBims-1 sample, read straight from
+    the files of its release (not through the codec under test)."""
+    if release == 'ibims1_core_mat':
+        return load_ibims_mat(depth_path)
+    root, name = Path(depth_path).parents[1], Path(depth_path).name
+    fields = {key: cv2.imread(str(root / key / name), cv2.IMREAD_UNCHANGED)
+              for key in ('depth', 'mask_invalid', 'mask_transp')}
+    fields['depth'] = fields['depth'].astype(np.float64) * 50 / 65535
+    return fields
+
+
+@pytest.mark.parametrize('release', ['ibims1_core_mat', 'ibims1_core_raw'])
+def test_ibims_validity_masks_are_applied(synthetic_root, release):
+    """Defect (c): iBims pixels flagged invalid or transparent stay out, in
+    the .mat release and in the PNG release."""
+    root = synthetic_root / 'ibims' / release
     dataset = IBimsDataset(data_root=str(root), pipeline=EVAL, test_mode=True)
     flagged_total = 0
     for i in range(len(dataset)):
         sample = dataset[i]['data_samples']
-        fields = load_ibims_mat(sample.depth_path)
+        fields = _ibims_release_fields(release, sample.depth_path)
         flagged = (fields['mask_invalid'] == 0) | (fields['mask_transp'] == 0)
         expected = ~flagged & (fields['depth'] > 0)
         mask = sample.gt_mask[0].numpy()
