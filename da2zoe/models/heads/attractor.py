@@ -5,7 +5,7 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
-from .precision import at_least_float32
+from .precision import at_least_float32, run_with_float32_tail
 
 # What the reference layers really use: they never pass their own alpha/gamma
 # to the attractor function, whose defaults are these (golden quirk 10).
@@ -295,7 +295,7 @@ class AttractorLayer(BaseModule):
         """
         if prev_b_embedding is not None:
             x = x + resize_bilinear_ac(prev_b_embedding, x.shape[-2:])
-        attractors = at_least_float32(self._net(x))
+        attractors = run_with_float32_tail(self._net, x)
         if self.normed:
             attractors = (attractors + self.attractor_eps)[:, 0::2]
         b_prev = resize_bilinear_ac(at_least_float32(b_prev),

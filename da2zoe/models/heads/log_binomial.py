@@ -15,7 +15,7 @@ from .binned_depth import (
     resized_flat_centers,
     unflatten_depth,
 )
-from .precision import at_least_float32
+from .precision import at_least_float32, run_with_float32_tail
 
 
 def log_binomial_coefficient(n: Tensor,
@@ -161,7 +161,7 @@ class ConditionalLogBinomial(BaseModule):
             hidden = at_least_float32(F.conv2d(
                 x, conv.weight[:, :split], conv.bias)) + at_least_float32(
                     resize_bilinear_ac(cond_part, x.shape[-2:]))
-        out = at_least_float32(self.mlp[1:](hidden))
+        out = run_with_float32_tail(self.mlp[1:], hidden)
         out = out + self.p_eps
         p = out[:, 0] / (out[:, 0] + out[:, 1])
         t = out[:, 2:3] / (out[:, 2:3] + out[:, 3:4])

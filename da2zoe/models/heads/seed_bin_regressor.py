@@ -3,7 +3,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .precision import at_least_float32
+from .precision import run_with_float32_tail
 
 
 class SeedBinRegressor(BaseModule):
@@ -64,7 +64,7 @@ class SeedBinRegressor(BaseModule):
             (None when ``normed`` is False) and bin centres (B, n_bins, h, w)
             in metres.
         """
-        out = at_least_float32(self._net(x))
+        out = run_with_float32_tail(self._net, x)
         if not self.normed:
             return None, out
         out = out + self.width_eps
