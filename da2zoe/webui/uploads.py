@@ -131,7 +131,9 @@ def read_upload(path: str,
         with PIL.Image.open(path) as image:
             image = PIL.ImageOps.exif_transpose(image)
             transparent = _has_transparent_pixels(image)
-            rgb = np.asarray(image.convert('RGB'))
+            rgb = _as_rgb8(image, name)
+    except UploadError:
+        raise
     except (OSError, ValueError, SyntaxError) as err:
         raise UploadError(f'{name} could not be decoded (truncated or '
                           f'corrupt: {type(err).__name__})') from None
@@ -141,6 +143,25 @@ def read_upload(path: str,
             'and the colour under a transparent pixel is arbitrary; upload '
             'it flattened onto a background (without an alpha channel)')
     return np.ascontiguousarray(rgb)
+
+
+def _as_rgb8(image: PIL.Image.Image, name: str) -> np.ndarray:
+    """HxWx3 uint8 RGB of a decoded image, by the rule of ``tools/infer.py``.
+
+    PIL's ``convert('RGB')`` clips a 16-bit grey image at 255 (almost all
+    white); OpenCV, which reads files for the API and the command line,
+    keeps the top 8 bits. So does this. 32-bit and float images, which
+    OpenCV does not read as colour either, are refused by name.
+    """
+    if image.mode.startswith('I;16'):
+        grey = (np.asarray(image).astype(np.uint16) >> 8).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if image.mode in ('I', 'F'):
+        raise UploadError(
+            f'{name} is a {"32-bit" if image.mode == "I" else "float"} '
+            'single-channel image (a depth map?): upload an 8- or 16-bit '
+            'photo')
+    return np.asarray(image.convert('RGB'))
 
 
 def _has_transparent_pixels(image: PIL.Image.Image) -> bool:

@@ -7,6 +7,7 @@ import PIL.Image
 import pytest
 
 from da2zoe.apis import inference, init_model
+from da2zoe.apis.preprocess import to_rgb
 from da2zoe.datasets.codecs import encode_millimetres
 from da2zoe.testing import render_scene
 from da2zoe.webui import (
@@ -137,6 +138,30 @@ def test_uploads_are_read_upright_or_refused_by_name(tmp_path):
     (tmp_path / 'cut.png').write_bytes(truncated)
     with pytest.raises(UploadError, match='cut.png could not be decoded'):
         read_upload(str(tmp_path / 'cut.png'), SIZE)
+
+
+def test_uploads_decode_as_the_command_line_does(tmp_path):
+    """16-bit grey keeps its top 8 bits (PIL's convert clips it to white),
+    8-bit grey and colour PNGs give the API's pixels; a float image is
+    refused by name."""
+    rng = np.random.default_rng(1)
+    ramp = (np.arange(64 * 256).reshape(64, 256) * 4).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / 'grey16.png'), ramp)
+    cv2.imwrite(str(tmp_path / 'grey8.png'), (ramp >> 8).astype(np.uint8))
+    cv2.imwrite(str(tmp_path / 'color16.png'),
+                rng.integers(0, 65536, (40, 60, 3)).astype(np.uint16))
+    for name in ('grey16.png', 'grey8.png', 'color16.png'):
+        path = str(tmp_path / name)
+        np.testing.assert_array_equal(read_upload(path, SIZE), to_rgb(path),
+                                      err_msg=name)
+    grey = read_upload(str(tmp_path / 'grey16.png'), SIZE)
+    assert grey[0, ::32, 0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert (grey == 255).mean() < 0.01
+    cv2.imwrite(str(tmp_path / 'depth.tiff'),
+                rng.random((40, 60)).astype(np.float32))
+    with pytest.raises(UploadError, match='depth.tiff is a float '
+                       'single-channel image'):
+        read_upload(str(tmp_path / 'depth.tiff'), SIZE)
 
 
 def test_transparent_uploads_are_refused_opaque_alpha_is_read(tmp_path):
