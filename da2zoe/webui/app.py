@@ -92,7 +92,9 @@ def build_app(demo: DepthDemo,
                 input_size = gr.Slider(
                     minimum=min(10 * PATCH_SIZE, size),
                     maximum=max(73 * PATCH_SIZE, size), step=PATCH_SIZE,
-                    value=size, label=(
+                    value=size, interactive=not demo.fixed_size, label=(
+                        'Input size (set by the model: it resizes every '
+                        'image itself)' if demo.fixed_size else
                         'Input size (longest side, process_res)'
                         if demo.takes_process_res else
                         f'Input size (short side, multiple of {PATCH_SIZE})'),

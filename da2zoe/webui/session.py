@@ -29,6 +29,7 @@ from da2zoe.structures.patch_grid import (
     check_multiple_of_14,
     keep_aspect_size,
     longest_side_sizes,
+    midas_resize_size,
 )
 from da2zoe.visualization import depth_range
 from da2zoe.visualization.colorize import valid_depth_mask
@@ -118,8 +119,22 @@ def takes_process_res(model: nn.Module) -> bool:
                for t in config_test_pipeline(getattr(model, 'cfg', None)))
 
 
+def in_model_resize(model: nn.Module) -> Optional[dict]:
+    """The data preprocessor's ``input_resize`` of a model that resizes
+    every image itself (the DA-V1 metric and DA-V2 metric / relative
+    configs), else None. Such a model has no size option."""
+    preprocessor = getattr(model, 'data_preprocessor', None)
+    return getattr(preprocessor, 'input_resize', None)
+
+
 def network_size(model: nn.Module, shape: tuple, size: int) -> tuple:
-    """(h, w) of the network input for an image of ``shape`` at ``size``."""
+    """(h, w) of the network input for an image of ``shape`` at ``size``
+    (ignored by a model that resizes in the model)."""
+    resize = in_model_resize(model)
+    if resize is not None:
+        return midas_resize_size(tuple(shape), tuple(resize['size']),
+                                 resize['keep_aspect_ratio'],
+                                 resize['resize_method'])
     if takes_process_res(model):
         return longest_side_sizes(shape, int(size))[1]
     return keep_aspect_size(shape, int(size))
@@ -129,7 +144,11 @@ def config_input_size(model: nn.Module) -> int:
     """The size ``inference()`` uses by default for ``model``: a Depth
     Anything 3 pipeline's ``process_res`` (longest side); else the short-side
     bound: the config's ``infer_size``, else its test pipeline's
-    ``KeepAspectResize`` bound, else DA-V2's 518."""
+    ``KeepAspectResize`` bound, else DA-V2's 518. A model that resizes in
+    the model: the short side of its ``input_resize`` target."""
+    resize = in_model_resize(model)
+    if resize is not None:
+        return int(min(resize['size']))
     cfg = getattr(model, 'cfg', None)
     for transform in config_test_pipeline(cfg):
         if transform.get('type') == 'LongestSideResize':
@@ -182,6 +201,7 @@ class DepthDemo:
         self.device = str(next(model.parameters()).device)
         self.default_input_size = config_input_size(model)
         self.takes_process_res = takes_process_res(model)
+        self.fixed_size = in_model_resize(model) is not None
         # A canonical-camera model (DA3Metric) scales its depth by the
         # focal: the page's camera then drives the prediction too.
         self.camera_scaled = getattr(model, 'camera', None) is not None
@@ -216,6 +236,8 @@ class DepthDemo:
             input_size (int, optional): Short-side bound, a multiple of 14
                 (a Depth Anything 3 config: the longest side, any int).
                 Defaults to the config's (:func:`config_input_size`).
+                Ignored for a model that resizes in the model
+                (:func:`in_model_resize`).
             flip (bool): Horizontal-flip TTA. Defaults to False.
             bf16 (bool): bf16 autocast; refused (float32, with a note) on
                 a CPU without native bf16. Defaults to False.
@@ -227,7 +249,9 @@ class DepthDemo:
             Prediction: The depth and how it was made.
         """
         size = int(input_size or self.default_input_size)
-        if self.takes_process_res:
+        if self.fixed_size:  # the model resizes every image itself
+            size, sizes = self.default_input_size, {}
+        elif self.takes_process_res:
             sizes = dict(process_res=size)
         else:
             check_multiple_of_14(size, 'input size')

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import PIL.Image
 import pytest
+from mmengine.config import Config
 
 from da2zoe.apis import inference, init_model
 from da2zoe.apis.preprocess import to_rgb
@@ -63,6 +64,30 @@ def test_predict_is_inference_and_render_writes_every_file(demo, scene):
     assert f'max {valid.max():.3f} m' in stats
     # hfov 90 degrees: fx = W / 2.
     assert 'fx 63.0 fy 63.0 cx 62.5 cy 41.5' in shown.stats
+
+
+def test_a_model_that_resizes_itself_runs_without_a_size(tmp_path, scene):
+    """DA-V1 / DA-V2 metric configs resize inside the model
+    (``input_resize``): the page has no size to give them."""
+    config, checkpoint = write_tiny_model(str(tmp_path), infer_size=SIZE)
+    cfg = Config.fromfile(config)
+    cfg.model.data_preprocessor.input_resize = dict(size=(42, 56))
+    cfg.test_pipeline = [dict(type='LoadRGB'), dict(type='PackDepthInputs')]
+    cfg.pop('infer_size', None)
+    cfg.dump(str(tmp_path / 'in_model.py'))
+    model = init_model(str(tmp_path / 'in_model.py'), checkpoint)
+    demo = DepthDemo(model, str(tmp_path / 'renders'))
+    assert demo.fixed_size and demo.default_input_size == 42
+    prediction = demo.predict(scene.rgb, input_size=70)  # the slider: unused
+    np.testing.assert_array_equal(prediction.depth,
+                                  inference(model, scene.rgb, rgb=True))
+    # 84x126 to (42, 56) by V1's "minimal" rule: scale 0.5, 126 -> 63 px =
+    # 4.5 patches, rounded to even: 56.
+    assert prediction.network_size == (42, 56)
+    assert prediction.input_size == 42
+    with pytest.raises(ValueError, match='input_size=70: the test pipeline '
+                       'has no KeepAspectResize'):
+        inference(model, scene.rgb, rgb=True, input_size=70)
 
 
 def test_options_flip_size_scale_and_pinhole(demo, scene):
