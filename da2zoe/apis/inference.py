@@ -138,7 +138,9 @@ def inference(model: nn.Module,
         intrinsics (optional): The camera of the images at their own size:
             a focal length in pixels, ``(fx, fy, cx, cy)``, a 3x3 matrix or
             a dict (see :func:`~da2zoe.structures.camera.parse_intrinsics`),
-            or a list with one per image. A model with a canonical camera
+            or a list with one per image (a list of 4 or 9 numbers for as
+            many images is refused as ambiguous: a tuple is one camera). A
+            model with a canonical camera
             (``model.camera``) rescales its prediction by it; without one
             it uses ``model.camera.default_focal`` (logged) or refuses.
             Defaults to None (no camera).
@@ -205,10 +207,24 @@ def _is_camera_list(value) -> bool:
         return True
 
 
+def _check_not_ambiguous(intrinsics, count: int) -> None:
+    """Refuses a list of 4 or 9 numbers for as many images: one
+    ``(fx, fy, cx, cy)`` / row-major matrix, or one focal per image?"""
+    if not isinstance(intrinsics, list) or len(intrinsics) != count:
+        return
+    if count in (4, 9) and all(np.isscalar(v) for v in intrinsics):
+        raise ValueError(
+            f'intrinsics: a list of {count} numbers for {count} images is '
+            'ambiguous (one camera, or one focal per image?): pass a tuple '
+            'for one camera shared by all, or one camera per image as '
+            f'[dict(fx=...), ...] or [(fx, fy, cx, cy), ...]')
+
+
 def _attach_cameras(packed: List[dict], intrinsics) -> None:
     """Writes each image's camera (at its original size) into its sample."""
     if intrinsics is None:
         return
+    _check_not_ambiguous(intrinsics, len(packed))
     cameras = intrinsics if _is_camera_list(intrinsics) else (
         [intrinsics] * len(packed))
     if len(cameras) != len(packed):

@@ -42,6 +42,33 @@ def test_prediction_scales_with_the_given_focal(setup):
         inference(model, scene.rgb, rgb=True, intrinsics=-5.0)
 
 
+def test_per_image_focals_are_never_read_as_one_camera(setup):
+    """Four focals for four images would parse as one (fx, fy, cx, cy)
+    camera: refused as ambiguous; a tuple is one camera, dicts are one
+    each."""
+    _, _, camera_config, checkpoint, scene = setup
+    model = init_model(camera_config, checkpoint)
+    images = [scene.rgb] * 4
+    with pytest.raises(ValueError, match='a list of 4 numbers for 4 images '
+                       'is ambiguous'):
+        inference(model, images, rgb=True, intrinsics=[40.0, 80, 41.5, 27.5])
+    shared = inference(model, images, rgb=True,
+                       intrinsics=(40.0, 40.0, 41.5, 27.5))
+    each = inference(model, images, rgb=True,
+                     intrinsics=[dict(fx=f) for f in (40.0, 80, 40, 80)])
+    alone = inference(model, scene.rgb, rgb=True, intrinsics=40.0)
+    for depth in shared:  # batched: float32 rounding of another batch size
+        np.testing.assert_allclose(depth, alone, rtol=1e-5)
+    np.testing.assert_allclose(each[0], alone, rtol=1e-5)
+    inside = (alone > model.min_depth * 1.01) & (
+        each[1] < model.max_depth * 0.99)
+    assert np.allclose(each[1][inside], 2 * alone[inside], rtol=1e-5)
+    # Two images: four numbers can only be one camera.
+    two = inference(model, images[:2], rgb=True,
+                    intrinsics=[40.0, 40.0, 41.5, 27.5])
+    np.testing.assert_allclose(two[1], alone, rtol=1e-5)
+
+
 def test_infer_hfov_and_align_sparse(setup, capsys):
     root, config, _, checkpoint, scene = setup
     rng = np.random.default_rng(0)
