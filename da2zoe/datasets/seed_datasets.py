@@ -49,11 +49,12 @@ class SeedDataset:
         switch (str, optional): A boolean constructor argument set by the
             flag of the same name (``use_bfx_depth`` -> ``--use-bfx-depth``).
         test_args (dict): Constructor arguments added in test mode.
-        gt_transforms (tuple[dict, ...]): The dataset's own protocol
-            transforms (NYU's border mask, KITTI's KB crop): every pipeline
-            of this dataset has them (added right after ``LoadDepth`` when
-            the config's pipeline lacks them) and no other dataset's
-            pipeline does (:func:`dataset_pipeline`).
+        own_transforms (tuple[str, ...]): Transform types that belong to
+            this dataset alone (NYU's border mask, KITTI's KB crop): left
+            out of every other dataset's pipeline (:func:`dataset_pipeline`).
+        gt_transforms (tuple[dict, ...]): Transforms its protocol needs
+            (KITTI's KB crop: the Garg crop is defined on its grid), added
+            right after ``LoadDepth`` when the config's pipeline lacks them.
     """
     name: str
     type: str
@@ -63,6 +64,7 @@ class SeedDataset:
     held_out: bool = True
     switch: Optional[str] = None
     test_args: Mapping[str, object] = field(default_factory=dict)
+    own_transforms: Tuple[str, ...] = ()
     gt_transforms: Tuple[Mapping[str, object], ...] = ()
 
 
@@ -71,7 +73,7 @@ SEED_DATASETS: Tuple[SeedDataset, ...] = (
         SeedPath('nyu_csv', 'csv_file', 'list'),
         SeedPath('nyu_root', 'data_root', 'root'),
     ), 'configs/_base_/datasets/nyu.py',
-        gt_transforms=(dict(type='NYUBorderCrop', mode='mask'), )),
+        own_transforms=('NYUBorderCrop', )),
     SeedDataset('sunrgbd', 'SUNRGBDDataset', (
         SeedPath('sunrgbd_json', 'json_file', 'list'),
         SeedPath('sunrgbd_root', 'data_root', 'root'),
@@ -89,7 +91,7 @@ SEED_DATASETS: Tuple[SeedDataset, ...] = (
         SeedPath('kitti_split', 'split_file', 'list'),
         SeedPath('kitti_root', 'data_root', 'root'),
     ), 'configs/_base_/datasets/kitti.py',
-        gt_transforms=(dict(type='KBCrop'), )),
+        own_transforms=('KBCrop', ), gt_transforms=(dict(type='KBCrop'), )),
 )
 SEED_NAMES: Tuple[str, ...] = tuple(d.name for d in SEED_DATASETS)
 
@@ -116,11 +118,11 @@ def dataset_pipeline(entry: SeedDataset, pipeline: Pipeline) -> Pipeline:
     A config's pipeline is written for its own dataset: an NYU config masks
     NYU's border, a KITTI config takes the KB crop. Given to another
     dataset, those transforms would change its protocol (SUN RGB-D frames
-    losing a border that is not theirs, KITTI frames scored without their
-    crop), so the other datasets' ``gt_transforms`` are left out and the
-    entry's own are put in right after ``LoadDepth`` where missing (a
-    transform of the same type already there, e.g. NYU's ``mode='crop'``,
-    is kept as it is).
+    losing a border that is not theirs), so the other datasets'
+    ``own_transforms`` are left out; the entry's ``gt_transforms`` (KITTI
+    frames scored without their KB crop would be off the Garg crop's grid)
+    are put in right after ``LoadDepth`` where missing (one of the same
+    type already there is kept as it is).
 
     Args:
         entry (SeedDataset): The dataset.
@@ -133,9 +135,8 @@ def dataset_pipeline(entry: SeedDataset, pipeline: Pipeline) -> Pipeline:
         ValueError: If the entry's transforms are needed and the pipeline
             has no ``LoadDepth`` to put them after.
     """
-    own = {t['type'] for t in entry.gt_transforms}
-    foreign = {t['type'] for other in SEED_DATASETS if other is not entry
-               for t in other.gt_transforms} - own
+    foreign = {name for other in SEED_DATASETS if other is not entry
+               for name in other.own_transforms} - set(entry.own_transforms)
     result = [copy.deepcopy(t) for t in pipeline
               if t.get('type') not in foreign]
     missing = [dict(t) for t in entry.gt_transforms
