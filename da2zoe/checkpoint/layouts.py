@@ -46,6 +46,7 @@ from torch import Tensor
 
 from .da3_layout import (
     MONO_MODEL_NAMES,
+    UnsupportedCheckpointError,
     check_da3_complete,
     refuse_unsupported_da3,
     wrap_bare_da3_network,
@@ -290,6 +291,19 @@ def detect_layout(keys: list[str]) -> str:
         'only the part you mean (e.g. the encoder\'s keys).')
 
 
+def _refuse_register_tokens(keys: list[str], layout: str) -> None:
+    """A DINOv2 with registers (``dinov2_vit*14_reg``) would load all but
+    its ``register_tokens`` and then run as another network: refused."""
+    found = [key for key in keys if key.split('.')[-1] == 'register_tokens']
+    if found:
+        raise UnsupportedCheckpointError(
+            f'{layout} checkpoint with register tokens ({found[0]!r}): a '
+            'DINOv2 with registers (dinov2_*_reg) is not supported; '
+            'da2zoe\'s DINOv2 has no register tokens, and dropping them '
+            'would give another network. Use a DINOv2 / Depth Anything '
+            'checkpoint without registers.')
+
+
 def convert_state_dict(
     state_dict: Mapping[str, Any],
     config: Mapping[str, Any] | None = None
@@ -313,7 +327,7 @@ def convert_state_dict(
         UnknownLayoutError: If no layout explains every key, or the keys
             contradict ``config``.
         UnsupportedCheckpointError: For a Depth Anything 3 any-view or
-            nested model.
+            nested model, or a DINOv2 with register tokens.
         IncompleteCheckpointError: For a Depth Anything 3 mono checkpoint
             missing keys (named).
     """
@@ -323,6 +337,7 @@ def convert_state_dict(
     stripped_sd = bare or stripped_sd
     refuse_unsupported_da3(stripped_sd, config)
     layout = detect_layout(list(stripped_sd))
+    _refuse_register_tokens(list(stripped_sd), layout)
     name = (config or {}).get('model_name')
     if name in MONO_MODEL_NAMES and layout != 'depth_anything_3':
         raise UnknownLayoutError(

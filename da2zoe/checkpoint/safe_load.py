@@ -20,6 +20,28 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """
 
 
+# What a failed download leaves under a checkpoint's name, by its first
+# bytes (after leading whitespace).
+_NOT_CHECKPOINTS = (
+    (b'version https://git-lfs', 'a Git LFS pointer (the repository was '
+     'cloned without `git lfs pull`; fetch the real file)'),
+    (b'<', 'an HTML / XML page (a login, error or redirect page saved '
+     'instead of the file; download it again)'),
+    (b'{', 'a JSON document (an error response or a config, not weights)'),
+)
+
+
+def _not_a_checkpoint(path: str) -> str | None:
+    """What ``path`` holds when its first bytes show it is text, not a
+    torch checkpoint (neither a zip nor a pickle), else None."""
+    with open(path, 'rb') as file:
+        head = file.read(256).lstrip()
+    for prefix, what in _NOT_CHECKPOINTS:
+        if head.startswith(prefix):
+            return what
+    return None
+
+
 def _refusal(path: str) -> UnsafeCheckpointError:
     """The error for ``path``, naming the globals it needs that we refuse.
 
@@ -86,6 +108,10 @@ def load_checkpoint_file(path: Union[str, os.PathLike],
             return torch.load(
                 path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        not_a_checkpoint = _not_a_checkpoint(path)
+        if not_a_checkpoint:
+            raise ValueError(f'{path} is not a checkpoint: '
+                             f'{not_a_checkpoint}') from err
         raise _refusal(path) from err
     except (RuntimeError, EOFError, OSError) as err:
         raise ValueError(

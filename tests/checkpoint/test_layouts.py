@@ -12,6 +12,7 @@ from torch import nn
 from da2zoe.checkpoint import (
     UnknownLayoutError,
     UnsafeCheckpointError,
+    UnsupportedCheckpointError,
     convert_state_dict,
     load_checkpoint_file,
     load_pretrained,
@@ -78,6 +79,20 @@ def test_dinov2_hub():
     assert layout == 'dinov2_hub'
     assert list(converted) == ['backbone.' + k for k in hub]
     assert 'no prefix' in str(summary)
+
+
+@pytest.mark.parametrize('prefix', ['', 'pretrained.'])
+def test_dinov2_with_registers_is_refused_not_half_loaded(prefix):
+    """dinov2_*_reg files hold register_tokens, which our DINOv2 lacks:
+    loading the rest would run another network."""
+    hub = OrderedDict(
+        (prefix + k[len('pretrained.'):], v)
+        for k, v in golden_params('dinov2_tiny').items())
+    hub[prefix + 'register_tokens'] = torch.zeros(1, 4, 32)
+    with pytest.raises(UnsupportedCheckpointError,
+                       match="register tokens .*register_tokens'.* not "
+                       'supported'):
+        convert_state_dict(hub)
 
 
 def test_da_v2_training_checkpoint(da2_relative):
@@ -282,6 +297,17 @@ def test_unreadable_and_missing_files(tmp_path):
     empty.write_bytes(b'')
     with pytest.raises(ValueError, match='empty.pth'):
         load_checkpoint_file(empty)
+    # What a failed download leaves behind is named, not called unsafe.
+    for name, text, what in (
+            ('lfs.pth', 'version https://git-lfs.github.com/spec/v1\n'
+             'oid sha256:0\nsize 1\n', 'a Git LFS pointer'),
+            ('page.pth', '\n<!DOCTYPE html><html>Sign in</html>',
+             'an HTML / XML page')):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ValueError, match=f'{name} is not a checkpoint: '
+                           f'{what}') as info:
+            load_checkpoint_file(tmp_path / name)
+        assert not isinstance(info.value, UnsafeCheckpointError)
 
 
 def load_converter():
