@@ -1,8 +1,9 @@
 """Layout-aware loading of a checkpoint into (part of) a model."""
 import logging
+import math
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 from mmengine.logging import print_log
 from torch import nn
@@ -34,6 +35,53 @@ class LoadResult(NamedTuple):
     unexpected_keys: list[str]
     layout: str
     summary: ConversionSummary
+
+
+def check_depth_output(model: nn.Module, config: Optional[Mapping],
+                       source: str) -> None:
+    """Refuses weights whose ``config.json`` says they predict another
+    kind of depth than the model's DPT output.
+
+    A transformers Depth Anything snapshot names its output
+    (``depth_estimation_type``: ``'relative'`` disparity through a ReLU, or
+    ``'metric'``: Sigmoid x ``max_depth``). The tensors are the same shapes
+    either way, so without this check a metric snapshot would load into a
+    relative model (or the other way, or with another ``max_depth``) and
+    predict numbers on the wrong scale without a word.
+
+    Args:
+        model (nn.Module): The model being loaded; its modules with a
+            ``head_activation`` (``DPTNeck``) are checked.
+        config (Mapping, optional): The snapshot's ``config.json``.
+        source (str): Names the weights in the message.
+
+    Raises:
+        ValueError: On a mismatch, naming both sides and the config key.
+    """
+    kind = (config or {}).get('depth_estimation_type')
+    if kind not in ('relative', 'metric'):
+        return
+    wanted = 'sigmoid' if kind == 'metric' else 'relu'
+    for name, module in model.named_modules():
+        activation = getattr(module, 'head_activation', None)
+        if activation is None:
+            continue
+        if activation != wanted:
+            raise ValueError(
+                f'{source}: config.json says depth_estimation_type={kind!r} '
+                f'(a {wanted} output) but {name or "the model"} has '
+                f'head_activation={activation!r}: use the '
+                f'{"DA-V2 metric" if kind == "metric" else "relative"} '
+                'config for these weights, or load only their encoder '
+                "(the backbone's init_cfg)")
+        max_depth = config.get('max_depth')
+        if kind == 'metric' and max_depth is not None and not math.isclose(
+                float(max_depth), float(module.max_depth)):
+            raise ValueError(
+                f'{source}: config.json says max_depth={max_depth} but '
+                f'{name or "the model"} has max_depth={module.max_depth}: '
+                'metric depth would be scaled wrongly (set the neck and '
+                'head max_depth to the snapshot\'s)')
 
 
 def load_pretrained(model: nn.Module,
@@ -86,6 +134,7 @@ def load_pretrained(model: nn.Module,
     config = None
     if isinstance(checkpoint, (str, os.PathLike)):
         checkpoint, config = load_weights_and_config(checkpoint)
+        check_depth_output(model, config, source)
     try:
         converted, layout, summary = convert_state_dict(checkpoint, config)
     except LAYOUT_ERRORS as err:

@@ -172,3 +172,27 @@ def test_original_rule_differs_from_transformers():
     by_size = pos_embed_for_grid_by_size(pos, (5, 8))
     assert (original - by_size).abs().max() > 1e-3
     assert pos_embed_for_grid_by_size(pos, (4, 4)) is pos
+
+
+@torch.no_grad()
+def test_a_snapshot_of_the_other_depth_kind_is_refused(tmp_path):
+    """Metric and relative snapshots have the same tensors; config.json
+    tells them apart, and a mismatch would predict on the wrong scale."""
+    metric = tmp_path / 'metric'
+    depth_anything('metric', [2, 3, 5, 6], seed=3).save_pretrained(metric)
+    relative = tmp_path / 'relative'
+    depth_anything('relative', [2, 3, 5, 6], seed=4).save_pretrained(relative)
+    _, neck = our_depth_anything('relative', (1, 2, 4, 5))
+    with pytest.raises(ValueError, match="depth_estimation_type='metric' "
+                       r"\(a sigmoid output\) but the model has "
+                       "head_activation='relu'"):
+        load_pretrained(neck, str(metric), prefix_filter='neck.')
+    model = our_depth_anything('metric', (1, 2, 4, 5))
+    with pytest.raises(ValueError, match="depth_estimation_type='relative'"):
+        load_pretrained(model, str(relative))
+    load_pretrained(model, str(metric), strict=True)  # the right kind loads
+    wrong_range = our_depth_anything('metric', (1, 2, 4, 5))
+    wrong_range.neck.max_depth = 80.0
+    with pytest.raises(ValueError, match='config.json says max_depth=20 but '
+                       'neck has max_depth=80.0'):
+        load_pretrained(wrong_range, str(metric))
