@@ -32,6 +32,8 @@ class ColorStyle:
             input's size). Defaults to True.
         side_by_side (bool): ``[input | depth]``, twice the input's width.
             Defaults to False.
+        unit (str): After the colour bar's numbers. Defaults to ``' m'``
+            (``''`` for a relative model's unitless values).
     """
 
     vmin: Optional[float] = None
@@ -39,6 +41,7 @@ class ColorStyle:
     cmap: str = 'turbo'
     colorbar: bool = True
     side_by_side: bool = False
+    unit: str = ' m'
 
 
 def color_picture(depth: np.ndarray, image_rgb: np.ndarray,
@@ -60,7 +63,8 @@ def color_picture(depth: np.ndarray, image_rgb: np.ndarray,
     vmax = auto_max if style.vmax is None else style.vmax
     picture = colorize_depth(depth, vmin, vmax, style.cmap)
     if style.colorbar:
-        picture = draw_colorbar(picture, vmin, vmax, style.cmap)
+        picture = draw_colorbar(picture, vmin, vmax, style.cmap,
+                                unit=style.unit)
     if style.side_by_side:
         picture = np.concatenate([image_rgb, picture], axis=1)
     return picture
@@ -78,7 +82,8 @@ def save_outputs(out_dir: str,
                  kinds: Sequence[str],
                  intrinsics: Optional[Intrinsics] = None,
                  ply_binary: bool = True,
-                 style: Optional[ColorStyle] = None) -> list:
+                 style: Optional[ColorStyle] = None,
+                 quantity: str = 'depth') -> list:
     """Writes the chosen outputs for one image as ``<out_dir>/<name><suffix>``.
 
     Args:
@@ -92,14 +97,31 @@ def save_outputs(out_dir: str,
             ``ply``.
         ply_binary (bool): Binary little-endian (True) or ASCII PLY.
         style (ColorStyle, optional): How the ``color`` picture is drawn.
+        quantity (str): What ``depth`` holds: ``'depth'`` (metres, the
+            default) or a relative model's ``'relative_depth'`` /
+            ``'disparity'``, which names the ``npy`` and ``color`` files
+            (``<name>_disparity.npy``) and rules out ``png16`` and ``ply``
+            (they are metres).
 
     Returns:
         list[str]: The files written.
+
+    Raises:
+        ValueError: For ``png16`` or ``ply`` of a quantity other than
+            metric depth, or an unknown kind.
     """
+    metres_only = [k for k in kinds if k in ('png16', 'ply')]
+    if quantity != 'depth' and metres_only:
+        raise ValueError(f'{metres_only}: metric outputs, but the prediction '
+                         f'is {quantity.replace("_", " ")}')
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for kind in kinds:
-        path = osp.join(out_dir, name + SUFFIXES[kind])
+        suffix = SUFFIXES[kind] if kind in SUFFIXES else None
+        if suffix is None:
+            raise ValueError(f'unknown output kind {kind!r}')
+        path = osp.join(out_dir, name + suffix.replace('_depth',
+                                                       '_' + quantity))
         if kind == 'png16':
             _imwrite(path, encode_millimetres(depth))
         elif kind == 'npy':

@@ -61,6 +61,12 @@ from da2zoe.apis.depth_outputs import (
     save_sky_mask,
 )
 from da2zoe.apis.pointcloud import intrinsics_from_hfov
+from da2zoe.apis.prediction_kind import (
+    DISPARITY,
+    METRIC,
+    RELATIVE_DEPTH,
+    prediction_kind,
+)
 from da2zoe.apis.sources import (
     Frame,
     collect_sources,
@@ -104,8 +110,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--out-dir', default='work_dirs/infer', help='output folder')
     parser.add_argument(
         '--save', nargs='+', choices=OUTPUT_KINDS + ('video', ),
-        default=['png16', 'color'],
-        help='outputs per image (default: png16 color)')
+        help='outputs per image (default: png16 color; npy color for a '
+        'relative model, whose values are not metres)')
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
@@ -195,7 +201,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--cfg-options', nargs='+', action=DictAction,
         help='override config keys')
     args = parser.parse_args(argv)
-    if 'ply' in args.save and args.intrinsics is None and args.hfov is None:
+    if 'ply' in (args.save or ()) and args.intrinsics is None and (
+            args.hfov is None):
         parser.error('--save ply needs --intrinsics FX FY CX CY or --hfov DEG')
     if args.intrinsics is not None and args.hfov is not None:
         parser.error('give --intrinsics or --hfov, not both')
@@ -247,8 +254,14 @@ class FrameRunner:
         if args.sky and self.sky_threshold is None:
             raise ValueError(f'--sky: {args.config} has no sky branch (a '
                              'Depth Anything 3 head has one)')
-        self.style = ColorStyle(args.vmin, args.vmax, args.cmap,
-                                not args.no_colorbar, args.side_by_side)
+        self.quantity = self._quantity(args)
+        metric = self.quantity == 'depth'
+        cmap = args.cmap
+        if self.quantity == DISPARITY:  # near (large) drawn as near depth
+            cmap = cmap[:-2] if cmap.endswith('_r') else cmap + '_r'
+        self.style = ColorStyle(args.vmin, args.vmax, cmap,
+                                not args.no_colorbar, args.side_by_side,
+                                unit=' m' if metric else '')
         self.used_names = set()
         self.done = 0
         self.broken = 0  # sequences that broke off (named in the log)
@@ -262,6 +275,38 @@ class FrameRunner:
         self.vis_style = VisStyle(args.vmin, args.vmax, args.cmap,
                                   args.overlay_alpha, args.error_vmax,
                                   args.anaglyph_disparity)
+
+    def _quantity(self, args: argparse.Namespace) -> str:
+        """What the written maps hold, and ``args.save`` resolved for it.
+
+        A relative model (its config's ``DepthMetric`` aligns or reads
+        disparity) predicts no metres: its ``npy`` / ``color`` files are
+        named for what they hold and metric outputs are refused, unless
+        ``--align-sparse`` fits relative depth to known metres.
+        """
+        kind = prediction_kind(getattr(self.model, 'cfg', None))
+        if kind == DISPARITY and args.align_sparse is not None:
+            raise ValueError(f'--align-sparse fits depth, but {args.config} '
+                             'predicts disparity (larger is nearer)')
+        quantity = 'depth' if kind == METRIC or (
+            args.align_sparse is not None) else kind
+        if args.save is None:
+            args.save = (['png16', 'color'] if quantity == 'depth' else
+                         ['npy', 'color'])
+        metres = [k for k in args.save if k in ('png16', 'ply')]
+        if quantity != 'depth':
+            if metres:
+                hint = ('; --align-sparse fits it to known depths'
+                        if kind == RELATIVE_DEPTH else '')
+                raise ValueError(
+                    f'--save {" ".join(metres)}: metric outputs, but '
+                    f'{args.config} predicts {kind.replace("_", " ")} (its '
+                    f'DepthMetric aligns it to the ground truth){hint}; '
+                    'use npy, color or video')
+            print(f'{args.config} predicts {kind.replace("_", " ")}: the '
+                  f'files hold unitless values (<name>_{kind}.npy)',
+                  file=sys.stderr)
+        return quantity
 
     def _intrinsics(self, height: int, width: int):
         if self.args.intrinsics is not None:
@@ -346,7 +391,8 @@ class FrameRunner:
                 save_outputs(
                     args.out_dir, name, depth, rgb,
                     self.kinds, self._intrinsics(*depth.shape),
-                    ply_binary=args.ply_format == 'binary', style=self.style)
+                    ply_binary=args.ply_format == 'binary', style=self.style,
+                    quantity=self.quantity)
                 save_visuals(args.out_dir, name, depth, rgb, args.vis, gt,
                              self.vis_style)
                 if sky is not None:
