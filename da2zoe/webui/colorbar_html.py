@@ -46,13 +46,16 @@ def _format(value: float) -> str:
     return f'{value:g}'
 
 
-def colorbar_html(vmin: float, vmax: float, cmap: str = 'turbo') -> str:
+def colorbar_html(vmin: float, vmax: float, cmap: str = 'turbo',
+                  quantity: str = 'depth (m)') -> str:
     """A horizontal colour bar from ``vmin`` (left) to ``vmax`` metres.
 
     Args:
         vmin (float): Depth of the left end, metres.
         vmax (float): Depth of the right end, metres.
         cmap (str): The depth picture's colormap. Defaults to ``'turbo'``.
+        quantity (str): The caption. Defaults to ``'depth (m)'`` (a
+            relative model's: ``'disparity (unitless)'``).
 
     Returns:
         str: A ``<div id="depth-colorbar">`` carrying ``data-vmin`` and
@@ -72,9 +75,9 @@ def colorbar_html(vmin: float, vmax: float, cmap: str = 'turbo') -> str:
     return (
         f'<div id="depth-colorbar" data-vmin="{vmin:.4g}" '
         f'data-vmax="{vmax:.4g}" role="img" aria-label="depth colour scale '
-        f'from {vmin:.3g} to {vmax:.3g} metres" style="margin:4px 12px">'
+        f'from {vmin:.3g} to {vmax:.3g}, {quantity}" style="margin:4px 12px">'
         f'<div style="height:16px;border-radius:3px;background:'
         f'linear-gradient(to right, {stops})"></div>'
         f'<div style="position:relative;height:18px;font-size:12px">{ticks}'
-        '</div><div style="text-align:center;font-size:12px">depth (m)'
+        f'</div><div style="text-align:center;font-size:12px">{quantity}'
         '</div></div>')

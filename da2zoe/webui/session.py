@@ -25,6 +25,7 @@ from da2zoe.apis.depth_outputs import ColorStyle, color_picture, save_outputs
 from da2zoe.apis.mesh import depth_to_mesh, write_glb
 from da2zoe.apis.pipeline import DEFAULT_INPUT_SIZE, config_test_pipeline
 from da2zoe.apis.pointcloud import Intrinsics, intrinsics_from_hfov
+from da2zoe.apis.prediction_kind import DISPARITY, METRIC, prediction_kind
 from da2zoe.structures.patch_grid import (
     check_multiple_of_14,
     keep_aspect_size,
@@ -98,7 +99,8 @@ class Rendered:
         stats (str): Markdown: min / median / max depth and the timing.
         files (list[str]): Downloads: 16-bit PNG (mm), ``.npy`` (m),
             ``.ply``, colour PNG, ``.glb`` mesh.
-        mesh (str): The ``.glb`` for the 3-D view.
+        mesh (str, optional): The ``.glb`` for the 3-D view (None for a
+            relative model: its values are not metres).
         vmin (float): Bottom of the colour scale (m).
         vmax (float): Top of the colour scale (m).
     """
@@ -107,7 +109,7 @@ class Rendered:
     colorbar: str
     stats: str
     files: List[str]
-    mesh: str
+    mesh: Optional[str]
     vmin: float
     vmax: float
 
@@ -202,6 +204,10 @@ class DepthDemo:
         self.default_input_size = config_input_size(model)
         self.takes_process_res = takes_process_res(model)
         self.fixed_size = in_model_resize(model) is not None
+        # A relative model predicts no metres: no millimetre PNG, point
+        # cloud or mesh, and its numbers carry no unit.
+        kind = prediction_kind(getattr(model, 'cfg', None))
+        self.quantity = 'depth' if kind == METRIC else kind
         # A canonical-camera model (DA3Metric) scales its depth by the
         # focal: the page's camera then drives the prediction too.
         self.camera_scaled = getattr(model, 'camera', None) is not None
@@ -311,17 +317,27 @@ class DepthDemo:
             vmin, vmax = 0.0, float(view.max_depth)
         else:
             vmin, vmax = depth_range(depth, valid_depth_mask(depth))
-        style = ColorStyle(vmin, vmax, self.cmap)
+        metric = self.quantity == 'depth'
+        cmap = self.cmap if self.quantity != DISPARITY else (
+            self.cmap[:-2] if self.cmap.endswith('_r') else self.cmap + '_r')
+        style = ColorStyle(vmin, vmax, cmap, unit=' m' if metric else '')
         intrinsics = self.intrinsics(prediction, view)
         folder = self._new_folder()
-        files = save_outputs(folder, prediction.name, depth, rgb,
-                             DOWNLOAD_KINDS, intrinsics, style=style)
-        mesh = os.path.join(folder, prediction.name + '_mesh.glb')
-        write_glb(mesh, *depth_to_mesh(depth, intrinsics, rgb))
+        files = save_outputs(
+            folder, prediction.name, depth, rgb,
+            DOWNLOAD_KINDS if metric else ('npy', 'color'), intrinsics,
+            style=style, quantity=self.quantity)
+        mesh = None
+        if metric:
+            mesh = os.path.join(folder, prediction.name + '_mesh.glb')
+            write_glb(mesh, *depth_to_mesh(depth, intrinsics, rgb))
+            files.append(mesh)
+        caption = 'depth (m)' if metric else (
+            self.quantity.replace('_', ' ') + ' (unitless)')
         return Rendered(
             color=color_picture(depth, rgb, style),
-            colorbar=colorbar_html(vmin, vmax, self.cmap),
-            stats=self._stats(prediction, intrinsics), files=files + [mesh],
+            colorbar=colorbar_html(vmin, vmax, cmap, caption),
+            stats=self._stats(prediction, intrinsics), files=files,
             mesh=mesh, vmin=vmin, vmax=vmax)
 
     def _stats(self, prediction: Prediction, intrinsics: Intrinsics) -> str:
@@ -329,15 +345,20 @@ class DepthDemo:
         height, width = prediction.depth.shape
         net_h, net_w = prediction.network_size
         fx, fy, cx, cy = intrinsics
+        unit = ' m' if self.quantity == 'depth' else ''
         lines = [
-            f'**min** {low:.3f} m · **median** {median:.3f} m · '
-            f'**max** {high:.3f} m',
+            f'**min** {low:.3f}{unit} · **median** {median:.3f}{unit} · '
+            f'**max** {high:.3f}{unit}',
             f'inference {prediction.seconds * 1000:.0f} ms on '
             f'{self.device} · {width}x{height} image, network input '
             f'{net_w}x{net_h} · {prediction.dtype} · flip TTA '
             f'{"on" if prediction.flip else "off"}',
             f'camera fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} cy {cy:.1f} px',
         ]
+        if self.quantity != 'depth':
+            what = self.quantity.replace('_', ' ')
+            lines.append(f'_this model predicts {what}, not metres: no '
+                         '16-bit PNG, point cloud or mesh_')
         if prediction.note:
             lines.append(f'_{prediction.note}_')
         return '\n\n'.join(lines)

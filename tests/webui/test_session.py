@@ -90,6 +90,25 @@ def test_a_model_that_resizes_itself_runs_without_a_size(tmp_path, scene):
         inference(model, scene.rgb, rgb=True, input_size=70)
 
 
+def test_a_relative_model_is_not_shown_in_metres(tmp_path, scene):
+    config, checkpoint = write_tiny_model(str(tmp_path), infer_size=SIZE)
+    cfg = Config.fromfile(config)
+    cfg.test_evaluator = dict(type='DepthMetric',
+                              align='least_squares_disparity',
+                              pred_space='disparity')
+    cfg.dump(str(tmp_path / 'relative.py'))
+    demo = DepthDemo(init_model(str(tmp_path / 'relative.py'), checkpoint),
+                     str(tmp_path / 'renders'))
+    shown = demo.render(demo.predict(scene.rgb, 'room.png'), View(hfov=90.0))
+    assert [p.rsplit('/', 1)[1] for p in shown.files] == [
+        'room_disparity.npy', 'room_disparity_color.png']
+    assert shown.mesh is None
+    assert ' m ' not in shown.stats.split('\n')[0] + ' '
+    assert 'predicts disparity, not metres' in shown.stats
+    assert 'disparity (unitless)' in shown.colorbar
+    assert 'depth (m)' not in shown.colorbar
+
+
 def test_options_flip_size_scale_and_pinhole(demo, scene):
     prediction = demo.predict(scene.rgb, input_size=70, flip=True)
     expected = inference(demo.model, scene.rgb, input_size=70, rgb=True,
