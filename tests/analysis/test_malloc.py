@@ -49,7 +49,8 @@ def test_tuned_loop_stops_page_faulting():
     # them all by the fourth step and faults no more. One later step may
     # take part of them again (CI saw one 6.3k-fault step in a busy run, out
     # of thousands of clean ones: the kernel, not the allocator); an
-    # untuned allocator faults on every step.
+    # untuned allocator faults on most steps (measured: [56578, 31441, 37710,
+    # 0, 31409, 6301, 31409, 6301]).
     assert faults[0] > 10_000
     late = faults[4:]
     assert sum(f > 500 for f in late) <= 1 and max(late) < faults[0], faults
