@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from mmengine.config import Config
 
+from da2zoe.registry import MODELS
 from da2zoe.testing.synthetic_scenes import render_scene
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,3 +75,18 @@ def scene_index(synthetic_root, manifest):
         return lookup[str(Path(path))]
 
     return find
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """The tiny config's model with 4 blocks (``--cfg-options
+    model.backbone.arch.num_layers=4 model.backbone.out_indices=[0,1,2,3]``),
+    randomly initialised (seed 0), as ``{'state_dict': ...}``."""
+    cfg = Config.fromfile(str(REPO / 'configs/da2zoe_tiny_synthetic.py'))
+    cfg.model.backbone.arch.num_layers = 4
+    cfg.model.backbone.out_indices = [0, 1, 2, 3]
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    path = tmp_path_factory.mktemp('tiny_ckpt') / 'tiny.pth'
+    torch.save({'state_dict': model.state_dict()}, path)
+    return path

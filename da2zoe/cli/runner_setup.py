@@ -1,5 +1,6 @@
 """Shared set-up of MMEngine runners for ``tools/train.py`` and ``test.py``."""
 import argparse
+import functools
 import itertools
 import logging
 import os
@@ -99,6 +100,53 @@ def setup_launcher(cfg: Config) -> None:
         wrapper['device_ids'] = None
         wrapper.setdefault('broadcast_buffers', False)
         cfg.model_wrapper_cfg = wrapper
+
+
+def close_process_group(wait: bool) -> None:
+    """Destroys the process group while the interpreter is still whole.
+
+    A process that exits with its gloo group alive can abort while Python
+    shuts down ("terminate called without an active exception", exit -6):
+    gloo's worker threads still hold work objects when the interpreter is
+    torn down (pytorch/pytorch#179291). Seen in CI on a rank of
+    ``tools/dist_test.sh`` after the metrics were written.
+
+    Args:
+        wait (bool): Meet the other ranks first (a barrier), so that no
+            rank closes while another still talks to it. False on an error
+            path, where a rank may never reach the barrier.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if wait:
+        dist.barrier()
+    dist.destroy_process_group()
+
+
+def closes_process_group(main: Callable[..., int]) -> Callable[..., int]:
+    """Wraps a tool's ``main``: the process group is destroyed on return.
+
+    Exit status 0 waits for every rank (:func:`close_process_group`); a
+    failure or an exception does not.
+
+    Args:
+        main (Callable): ``main(argv) -> exit status``.
+
+    Returns:
+        Callable: The wrapped ``main``.
+    """
+
+    @functools.wraps(main)
+    def wrapped(*args, **kwargs) -> int:
+        try:
+            status = main(*args, **kwargs)
+        except BaseException:
+            close_process_group(wait=False)
+            raise
+        close_process_group(wait=status == 0)
+        return status
+
+    return wrapped
 
 
 def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,6 +20,7 @@ from da2zoe.checkpoint import UnsafeCheckpointError, load_pretrained
 from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
+    closes_process_group,
     export_local_rank,
     runner_from_args,
 )
@@ -262,6 +263,7 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+@closes_process_group
 def main(argv: Optional[List[str]] = None) -> int:
     """Evaluates; returns the exit status (2 on a bad flag or config).
 

@@ -22,6 +22,7 @@ from da2zoe.cli.resume_check import RESUME_OR_NEW, latest_checkpoint
 from da2zoe.cli.run_summary import report_saved_config
 from da2zoe.cli.runner_setup import (
     add_launcher_arguments,
+    closes_process_group,
     export_local_rank,
     key_choices_text,
     log_to_files,
@@ -171,6 +172,7 @@ def _amp_pays(args: argparse.Namespace) -> bool:
     return use
 
 
+@closes_process_group
 def main(argv: Optional[List[str]] = None) -> int:
     """Trains; returns the exit status (2 on a bad flag or config).
 

@@ -9,14 +9,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
 from da2zoe.apis import init_model
 from da2zoe.datasets import build_seed_datasets
 from da2zoe.evaluation.protocol import file_sha256
-from da2zoe.registry import DATASETS, MODELS
+from da2zoe.registry import DATASETS
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = str(REPO / 'configs/da2zoe_tiny_synthetic.py')
@@ -49,18 +48,6 @@ def run_test(args, cwd) -> str:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
     return out
-
-
-@pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    """The tiny config's model (4 blocks), randomly initialised."""
-    cfg = Config.fromfile(TINY)
-    cfg.merge_from_dict(TINY_MODEL)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    path = tmp_path_factory.mktemp('tiny_ckpt') / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict()}, path)
-    return path
 
 
 @pytest.fixture(scope='module')

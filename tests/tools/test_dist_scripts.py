@@ -41,7 +41,6 @@ from mmengine.config import Config
 
 from da2zoe.checkpoint import load_checkpoint_file
 from da2zoe.cli.runner_setup import setup_launcher
-from da2zoe.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = str(REPO / 'configs/da2zoe_tiny_synthetic.py')
@@ -174,18 +173,6 @@ def test_dist_train_matches_one_process_with_accumulation(
     for key, value in ddp_state.items():
         torch.testing.assert_close(value, single_state[key], rtol=1e-5,
                                    atol=1e-7, msg=key)
-
-
-@pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    cfg = Config.fromfile(TINY)
-    cfg.model.backbone.arch.num_layers = 4
-    cfg.model.backbone.out_indices = [0, 1, 2, 3]
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    path = tmp_path_factory.mktemp('tiny_ckpt') / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict()}, path)
-    return path
 
 
 def test_dist_test_matches_one_process(synthetic_root, tiny_checkpoint,
