@@ -13,8 +13,11 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
          end=500),
+    # No ``end``: MMEngine ends the decay at train_cfg.max_epochs, so a longer
+    # run (--num-epochs 40, --cfg-options train_cfg.max_epochs=40) decays
+    # over all its epochs instead of sitting at lr 0 after epoch 20.
     dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=True, begin=0,
-         end=20, convert_to_iter_based=True),
+         convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=1)
 val_cfg = dict(type='ValLoop')
