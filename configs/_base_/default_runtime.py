@@ -13,12 +13,13 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # checkpoint_latest.pth every epoch, checkpoint_epoch_N.pth, and
-    # checkpoint_best.pth by save_best (lowest abs_rel of the validations;
-    # none without validation); atomic writes, safe loading.
+    # checkpoint_latest.pth every epoch, checkpoint_epoch_N.pth (the newest
+    # 3 kept: max_keep_ckpts), and checkpoint_best.pth by save_best (lowest
+    # abs_rel of the validations; none without validation; the rule follows
+    # the metric, e.g. save_best='d1' keeps the highest); atomic writes,
+    # safe loading.
     checkpoint=dict(
-        type='DepthCheckpointHook', interval=1, save_best='abs_rel',
-        rule='less'),
+        type='DepthCheckpointHook', interval=1, save_best='abs_rel'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Image | GT | prediction | error panels to TensorBoard.
     visualization=dict(type='DepthVisualizationHook', interval=500),

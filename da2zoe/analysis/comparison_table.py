@@ -1,31 +1,15 @@
 """The multi-model comparison table: best per column, text and Markdown.
 
-A metric's direction comes from its name after any ``<dataset>/`` prefix:
-errors are lower-is-better, threshold accuracies higher-is-better; a column
-of unknown direction is shown without a mark.
+A metric's direction is :func:`da2zoe.evaluation.metric_direction.direction`
+(errors lower, accuracies higher); a column of unknown direction is shown
+without a mark.
 """
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from da2zoe.evaluation.metric_direction import direction
 from da2zoe.evaluation.table import format_table
 
-LOWER_IS_BETTER = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'log10',
-                   'silog', 'silog_da2')
-HIGHER_IS_BETTER = ('d1', 'd2', 'd3', 'acc')
 Results = Mapping[str, Mapping[str, float]]
-
-
-def direction(metric: str) -> Optional[str]:
-    """``'lower'``, ``'higher'`` or None for a metric key.
-
-    Args:
-        metric (str): A key such as ``'abs_rel'`` or ``'nyu/d1'``.
-    """
-    name = metric.rpartition('/')[2]
-    if name in LOWER_IS_BETTER:
-        return 'lower'
-    if name in HIGHER_IS_BETTER or name.startswith('acc_'):
-        return 'higher'
-    return None
 
 
 def metric_columns(results: Results) -> List[str]:

@@ -1,7 +1,6 @@
-"""The comparison table: metric directions and the best-per-column mark."""
+"""The comparison table: the best-per-column mark, text and Markdown."""
 from da2zoe.analysis.comparison_table import (
     best_per_column,
-    direction,
     markdown_table,
     text_table,
 )
@@ -11,12 +10,6 @@ RESULTS = {
     'b': dict(d1=0.8, abs_rel=0.10, rmse=1.0, silog=15.0, images=5.0),
     'c': dict(d1=0.7, abs_rel=0.30, rmse=2.0),
 }
-
-
-def test_directions():
-    assert direction('abs_rel') == 'lower' and direction('nyu/rmse') == 'lower'
-    assert direction('silog') == 'lower' and direction('d3') == 'higher'
-    assert direction('da2k/acc') == 'higher' and direction('images') is None
 
 
 def test_best_is_max_for_accuracies_min_for_errors_ties_shared():

@@ -33,13 +33,13 @@ from da2zoe.analysis.compare_models import (
     write_panels,
 )
 from da2zoe.analysis.comparison_table import (
-    LOWER_IS_BETTER,
     best_per_column,
     markdown_table,
     text_table,
 )
 from da2zoe.analysis.malloc import tune_malloc
 from da2zoe.evaluation.alignment import ALIGNMENTS
+from da2zoe.evaluation.metric_direction import LOWER_IS_BETTER
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -17,12 +17,46 @@ from da2zoe.checkpoint import (
     without_history_functions,
     write_text_atomic,
 )
+from da2zoe.evaluation.metric_direction import direction
 from da2zoe.registry import HOOKS
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 
 LATEST = 'checkpoint_latest.pth'
 BEST = 'checkpoint_best.pth'
+
+
+def best_rule(save_best: Optional[str], rule: Optional[str]) -> str:
+    """The ``rule`` of ``save_best``: given, or from the metric's name.
+
+    Args:
+        save_best (str, optional): The metric key, e.g. ``'abs_rel'``,
+            ``'nyu/d1'``; None saves no best.
+        rule (str, optional): ``'less'``, ``'greater'`` or None.
+
+    Returns:
+        str: ``'less'`` or ``'greater'``.
+
+    Raises:
+        ValueError: A rule other than the two, a rule against the known
+            direction of ``save_best``, or no rule for a metric whose
+            direction is unknown.
+    """
+    if rule not in (None, 'less', 'greater'):
+        raise ValueError(f"rule must be 'less' or 'greater', got {rule!r}")
+    if not save_best:
+        return rule or 'less'
+    known = {'lower': 'less', 'higher': 'greater'}.get(direction(save_best))
+    if rule is None and known is None:
+        raise ValueError(
+            f'save_best={save_best!r}: unknown metric direction; give '
+            "rule='less' or rule='greater' to DepthCheckpointHook")
+    if rule is not None and known is not None and rule != known:
+        raise ValueError(
+            f'save_best={save_best!r} is better when {known}, but '
+            f'rule={rule!r}: the "best" checkpoint would be the worst. '
+            'Drop rule (it follows the metric) or fix it')
+    return rule or known
 
 
 @HOOKS.register_module()
@@ -84,8 +118,11 @@ class DepthCheckpointHook(CheckpointHook):
         by_epoch (bool): Count epochs or iterations. Defaults to True.
         save_dir (str, optional): Folder of the files. Defaults to the
             runner's work dir.
-        max_keep_ckpts (int): Periodic files to keep; <= 0 keeps all.
-            Defaults to -1.
+        max_keep_ckpts (int): Periodic files to keep, the newest; <= 0
+            keeps all. Defaults to 3: a vitl file with its AdamW state is
+            about 4 GB, so keeping all of a 20-epoch run's files would take
+            80 GB. ``checkpoint_latest.pth`` and ``checkpoint_best.pth``
+            are kept regardless (hard links survive the periodic file).
         save_last (bool): Also write the periodic file at the end of
             training. Defaults to True.
         latest_interval (int, optional): Save ``checkpoint_latest.pth``
@@ -93,8 +130,12 @@ class DepthCheckpointHook(CheckpointHook):
             ``by_epoch=True``). Defaults to None: epoch ends only, or
             ``interval`` when ``by_epoch=False``.
         save_best (str, optional): Metric key for ``checkpoint_best.pth``.
-        rule (str): ``'less'`` or ``'greater'`` is better. Defaults to
-            ``'less'`` (``abs_rel``, ``rmse``, ...).
+        rule (str, optional): ``'less'`` or ``'greater'`` is better.
+            Defaults to None: from the metric's name
+            (:func:`~da2zoe.evaluation.metric_direction.direction`: less for
+            ``abs_rel``, ``rmse``, ..., greater for ``d1``, ``acc``, ...).
+            A rule that contradicts a known metric's direction is refused:
+            it would keep the worst checkpoint as the best.
         save_optimizer (bool): Save optimiser state. Defaults to True.
         save_param_scheduler (bool): Save scheduler state. Defaults to True.
     """
@@ -103,15 +144,14 @@ class DepthCheckpointHook(CheckpointHook):
                  interval: int = 1,
                  by_epoch: bool = True,
                  save_dir: Optional[str] = None,
-                 max_keep_ckpts: int = -1,
+                 max_keep_ckpts: int = 3,
                  save_last: bool = True,
                  latest_interval: Optional[int] = None,
                  save_best: Optional[str] = None,
-                 rule: str = 'less',
+                 rule: Optional[str] = None,
                  save_optimizer: bool = True,
                  save_param_scheduler: bool = True) -> None:
-        if rule not in ('less', 'greater'):
-            raise ValueError(f"rule must be 'less' or 'greater', got {rule!r}")
+        rule = best_rule(save_best, rule)
         if latest_interval is not None and latest_interval < 1:
             raise ValueError('latest_interval must be >= 1 or None')
         unit = 'epoch' if by_epoch else 'iter'

@@ -1,11 +1,13 @@
 """DepthCheckpointHook: latest/periodic/best files, keep count, save_dir."""
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.evaluator import BaseMetric, Evaluator
 from mmengine.hooks import Hook
 
 import da2zoe.engine  # noqa: F401
+from da2zoe.engine.hooks.checkpoint_hook import DepthCheckpointHook, best_rule
 from engine_toys import ToyDataset, make_runner
 
 
@@ -118,3 +120,46 @@ def test_iteration_intervals(tmp_path):
         'checkpoint_iter_8.pth', 'checkpoint_latest.pth'
     ]
     assert _meta(iter_dir / 'checkpoint_latest.pth')['iter'] == 8
+
+
+def test_default_keeps_the_newest_three_periodic_files(tmp_path):
+    runner = make_runner(tmp_path, max_epochs=5,
+                         checkpoint=dict(type='DepthCheckpointHook'))
+    runner.train()
+    periodic = sorted(p.name for p in tmp_path.glob('checkpoint_epoch_*'))
+    assert periodic == ['checkpoint_epoch_3.pth', 'checkpoint_epoch_4.pth',
+                        'checkpoint_epoch_5.pth']
+    assert torch.load(tmp_path / 'checkpoint_latest.pth',
+                      weights_only=True)['meta']['epoch'] == 5
+
+
+def test_save_best_d1_keeps_the_highest(tmp_path):
+    # d1 = 1 - abs_rel: 0.7, 0.8, 0.75. With rule 'less' (the old default)
+    # the first epoch would have stayed the "best".
+    runner = make_runner(
+        tmp_path, max_epochs=3,
+        checkpoint=dict(type='DepthCheckpointHook', save_best='nyu/d1'),
+        val=_val([0.3, 0.2, 0.25]))
+    runner.train()
+    best = torch.load(tmp_path / 'checkpoint_best.pth', weights_only=True)
+    assert best['meta']['epoch'] == 2
+    info = best['message_hub']['runtime_info']
+    assert info['best_score'] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize('save_best, rule, expected', [
+    ('abs_rel', None, 'less'), ('nyu/d1', None, 'greater'),
+    ('da2k/acc', None, 'greater'), ('val_loss_x', 'less', 'less'),
+    (None, None, 'less')])
+def test_best_rule_follows_the_metric(save_best, rule, expected):
+    assert best_rule(save_best, rule) == expected
+
+
+@pytest.mark.parametrize('save_best, rule, message', [
+    ('d1', 'less', 'better when greater'),
+    ('nyu/abs_rel', 'greater', 'better when less'),
+    ('my_score', None, 'unknown metric direction'),
+    ('abs_rel', 'lower', "rule must be 'less' or 'greater'")])
+def test_a_wrong_or_missing_rule_is_refused(save_best, rule, message):
+    with pytest.raises(ValueError, match=message):
+        DepthCheckpointHook(save_best=save_best, rule=rule)
