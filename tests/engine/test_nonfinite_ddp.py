@@ -1,10 +1,13 @@
 """Under DDP (2 CPU processes, gloo) every rank skips the iteration in which
-one rank's loss is NaN, and nobody deadlocks."""
+one rank's loss is NaN, nobody deadlocks, and the warning (shown by rank 0)
+names rank 1, whose loss it was, and rank 1's samples."""
+import logging
 import math
 import multiprocessing as mp
 
 import torch
 import torch.distributed as dist
+from mmengine.logging import MMLogger
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from da2zoe.engine import DepthOptimWrapper
@@ -20,8 +23,13 @@ def _worker(rank, store, queue):
             torch.optim.SGD(model.parameters(), lr=0.1),
             clip_grad=dict(max_norm=10.0))
         x = torch.ones(2, 4) * (rank + 1)
+        warnings = []
+        handler = logging.Handler(logging.WARNING)
+        handler.emit = lambda record: warnings.append(record.getMessage())
+        MMLogger.get_current_instance().addHandler(handler)
         rows = []
         for step in range(3):
+            wrapper.set_batch_sample_names([f'r{rank}_{step}.png'])
             with wrapper.optim_context(model):
                 loss = model(x).sum()
             if step == 1 and rank == 1:
@@ -29,7 +37,7 @@ def _worker(rank, store, queue):
             wrapper.update_params(loss)
             rows.append(
                 (wrapper.last_step_skipped, model.module.weight.sum().item()))
-        queue.put((rank, rows))
+        queue.put((rank, (rows, warnings)))
     finally:
         dist.destroy_process_group()
 
@@ -55,7 +63,11 @@ def test_all_ranks_skip_together(tmp_path):
         for proc in procs:
             if proc.is_alive():
                 proc.kill()
-    rank0, rank1 = results[0], results[1]
+    (rank0, warned), (rank1, _) = results[0], results[1]
+    skips = [m for m in warned if 'Non-finite' in m]
+    assert len(skips) == 1, warned
+    assert 'rank 1 loss (nan) samples r1_1.png' in skips[0], skips[0]
+    assert 'rank 0' not in skips[0] and 'r0_1.png' not in skips[0]
     assert [r[0] for r in rank0] == [False, True, False]
     assert [r[0] for r in rank1] == [False, True, False]
     # identical, finite weights on both ranks; unchanged by the skipped step

@@ -45,10 +45,11 @@ class NonFiniteLossHook(Hook):
     and logs the names given here; after the iteration this hook records
     the number of skipped iterations in the message hub (runtime info
     ``nonfinite_skips``, saved with checkpoints). The non-finite values of a
-    skipped iteration are logged apart, as ``skipped_<name>`` (e.g.
-    ``train/skipped_loss``), so the smoothed ``loss`` of the logging window
-    stays finite. Under distributed training each rank names its own
-    samples.
+    skipped iteration are not logged as scalars (the wrapper's warning
+    states them): in MMEngine's smoothing windows a NaN would show as
+    ``nan`` in every later log line, and be saved into checkpoints and
+    come back on resume. Under distributed training the warning names each
+    rank whose loss was not finite, with its samples.
 
     Args:
         keys (Sequence[str]): Metainfo keys naming a sample, first found
@@ -62,6 +63,13 @@ class NonFiniteLossHook(Hook):
 
     def __init__(self, keys: Sequence[str] = ('img_path', )) -> None:
         self.keys = tuple(keys)
+
+    def before_train(self, runner) -> None:
+        """Drops the NaN ``train/skipped_*`` scalars that earlier versions
+        logged, when resuming from their checkpoints."""
+        scalars = runner.message_hub.log_scalars
+        for key in [k for k in scalars if k.startswith('train/skipped_')]:
+            del scalars[key]
 
     def before_train_iter(self,
                           runner,
@@ -83,7 +91,7 @@ class NonFiniteLossHook(Hook):
             hub.update_info('nonfinite_skips',
                             hub.get_info('nonfinite_skips', 0) + 1)
             if isinstance(outputs, dict):
-                set_nonfinite_apart(outputs)
+                drop_nonfinite(outputs)
 
 
 def _is_finite(value) -> bool:
@@ -94,11 +102,11 @@ def _is_finite(value) -> bool:
     return True
 
 
-def set_nonfinite_apart(outputs: dict) -> None:
-    """Renames the non-finite values of ``outputs`` to ``skipped_<name>``.
+def drop_nonfinite(outputs: dict) -> None:
+    """Removes the non-finite values from ``outputs``.
 
     Args:
         outputs (dict): An iteration's log variables, changed in place.
     """
     for key in [k for k, v in outputs.items() if not _is_finite(v)]:
-        outputs[f'skipped_{key}'] = outputs.pop(key)
+        del outputs[key]

@@ -85,7 +85,7 @@ class NonFiniteGuardMixin:
         else:
             self._inner_count += 1
         self.zero_grad(**(zero_kwargs or {}))
-        self._record_skip(f'loss {_describe(loss)}')
+        self._record_skip('loss', loss)
 
     def _all_ranks_finite(self, loss: torch.Tensor) -> bool:
         finite = bool(torch.isfinite(loss.detach()).all())
@@ -97,14 +97,32 @@ class NonFiniteGuardMixin:
             finite = bool(flag.item())
         return finite
 
-    def _record_skip(self, reason: str) -> None:
+    def _record_skip(self, what: str, value: torch.Tensor) -> None:
+        """Counts a skipped update and warns, naming the culprit samples.
+
+        Under DDP every rank skips together but only rank 0's warning is
+        shown: the ranks' values and sample names are gathered first (a
+        rare path), so the warning names the rank whose loss was not
+        finite, not rank 0's finite loss and samples.
+
+        Args:
+            what (str): ``'loss'`` or ``'gradient norm'``.
+            value (Tensor): This rank's value of it.
+        """
         self.last_step_skipped = True
         self.consecutive_nonfinite += 1
         self.total_nonfinite += 1
-        names = self.batch_sample_names
-        where = f'; samples: {", ".join(map(str, names))}' if names else ''
+        mine = (bool(torch.isfinite(value.detach()).all()), _describe(value),
+                self.batch_sample_names)
+        ranks = [mine]
+        if dist.is_available() and dist.is_initialized() and \
+                dist.get_world_size() > 1:
+            ranks = [None] * dist.get_world_size()
+            dist.all_gather_object(ranks, mine)
+        where = _where(what, ranks)
+        head = f'{what} {mine[1]}' if len(ranks) == 1 else what
         limit = self.max_consecutive_nonfinite
-        message = (f'Non-finite {reason}: skipped this update '
+        message = (f'Non-finite {head}: skipped this update '
                    f'({self.consecutive_nonfinite} in a row'
                    f'{f" of at most {limit}" if limit else ""}, '
                    f'{self.total_nonfinite} in total){where}')
@@ -112,10 +130,25 @@ class NonFiniteGuardMixin:
         if limit is not None and self.consecutive_nonfinite >= limit:
             raise RuntimeError(
                 f'{self.consecutive_nonfinite} consecutive iterations had a '
-                f'non-finite {reason.split(" ")[0]}{where}. Training stops '
+                f'non-finite {what}{where}. Training stops '
                 'here: lower the learning rate, enable gradient clipping '
                 '(optim_wrapper.clip_grad), check these samples, or raise '
                 'optim_wrapper.max_consecutive_nonfinite.')
+
+    def _total_grad_norm(self) -> Optional[float]:
+        """The 2-norm of all gradients (no clipping), or None without any.
+
+        Only computed when nothing else checks the gradients: with norm
+        clipping the clipped norm is checked, with a loss scaler the scaler
+        skips. One extra read of the gradients per step.
+        """
+        grads = [
+            p.grad for group in self.optimizer.param_groups
+            for p in group['params'] if p.grad is not None
+        ]
+        if not grads:
+            return None
+        return float(torch.nn.utils.get_total_norm(grads, 2.0))
 
     def _clip_grad(self) -> Optional[float]:
         """Clips like ``OptimWrapper`` (logging ``grad_norm``) and returns the
@@ -134,12 +167,19 @@ class NonFiniteGuardMixin:
         return value
 
     def step(self, **kwargs) -> None:
-        """Clips gradients, then steps unless the grad norm is not finite."""
-        if self.clip_grad_kwargs:
-            norm = self._clip_grad()
-            if self._guards_grad_norm() and norm is not None and \
-                    not math.isfinite(norm):
-                self._record_skip(f'gradient norm ({norm})')
+        """Clips gradients, then steps unless the grad norm is not finite.
+
+        A finite loss can still give a NaN or infinite gradient (a square
+        root at 0, an overflow in backward): without norm clipping the norm
+        is computed for the check alone, so such a step is skipped too
+        instead of writing NaN into every weight.
+        """
+        norm = self._clip_grad() if self.clip_grad_kwargs else None
+        if self._guards_grad_norm():
+            if norm is None:  # no clipping, or value clipping
+                norm = self._total_grad_norm()
+            if norm is not None and not math.isfinite(norm):
+                self._record_skip('gradient norm', torch.tensor(norm))
                 return
         self.optimizer.step(**kwargs)
 
@@ -159,6 +199,28 @@ class NonFiniteGuardMixin:
 def _describe(loss: torch.Tensor) -> str:
     value = loss.detach().float()
     return f'({value.item() if value.numel() == 1 else value.tolist()})'
+
+
+def _where(what: str, ranks: List[tuple]) -> str:
+    """``'; samples: ...'`` for one process; per rank under DDP.
+
+    Args:
+        what (str): ``'loss'`` or ``'gradient norm'``.
+        ranks (list[tuple]): ``(finite, value text, sample names)`` of each
+            rank. A loss is each rank's own: only the non-finite ranks are
+            named. A gradient is all-reduced: every rank's batch is a
+            suspect.
+    """
+    if len(ranks) == 1:
+        names = ranks[0][2]
+        return f'; samples: {", ".join(map(str, names))}' if names else ''
+    parts = []
+    for rank, (finite, text, names) in enumerate(ranks):
+        if what == 'loss' and finite:
+            continue
+        samples = f' samples {", ".join(map(str, names))}' if names else ''
+        parts.append(f'rank {rank} {what} {text}{samples}')
+    return '; ' + '; '.join(parts)
 
 
 @OPTIM_WRAPPERS.register_module()
