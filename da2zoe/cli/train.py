@@ -32,6 +32,7 @@ from da2zoe.cli.runner_setup import (
 from da2zoe.cli.seed_config import ConfigConflictError, apply_seed_arguments
 from da2zoe.cli.seed_flags import add_seed_arguments
 from da2zoe.cli.weight_sources import drop_config_weights
+from da2zoe.engine.hooks.skipped_samples_hook import TooManyBadSamplesError
 from da2zoe.engine.runner import CheckpointMismatchError
 
 
@@ -191,10 +192,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         with one_line_config_errors(runner.cfg):  # datasets build lazily
             runner.train()
     except (CheckpointMismatchError, FileNotFoundError, UnsafeCheckpointError,
-            *LAYOUT_ERRORS) as err:
+            TooManyBadSamplesError, *LAYOUT_ERRORS) as err:
         # Missing or unusable weights (the resolver names the file / repo
-        # and where to get it; a layout error what the file is) or data:
-        # one line, not a traceback.
+        # and where to get it; a layout error what the file is) or data
+        # (missing, or too much of it bad): one line, not a traceback.
         runner.logger.error(str(err))
         print(f'error: {err}', file=sys.stderr)
         return 2
