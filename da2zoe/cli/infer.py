@@ -272,7 +272,7 @@ class FrameRunner:
             args.out_dir if 'video' in args.save else None,
             args.video_format, args.fps, self.style)
         self.kinds = [k for k in args.save if k != 'video']
-        self.vis_style = VisStyle(args.vmin, args.vmax, args.cmap,
+        self.vis_style = VisStyle(args.vmin, args.vmax, cmap,
                                   args.overlay_alpha, args.error_vmax,
                                   args.anaglyph_disparity)
 
@@ -303,6 +303,19 @@ class FrameRunner:
                     f'{args.config} predicts {kind.replace("_", " ")} (its '
                     f'DepthMetric aligns it to the ground truth){hint}; '
                     'use npy, color or video')
+            refused = [v for v in args.vis if v == 'error' or (
+                v == 'panel' and args.gt is not None) or (
+                v == 'anaglyph' and kind == DISPARITY)]
+            if refused:
+                why = ('abs rel against metric ground truth' if
+                       refused[0] != 'anaglyph' else
+                       'stereo shifts from depth (larger disparity is '
+                       'nearer)')
+                hint = ('; --align-sparse fits it to known depths first'
+                        if kind == RELATIVE_DEPTH else '')
+                raise ValueError(
+                    f'--vis {refused[0]}: {why}, but {args.config} predicts '
+                    f'{kind.replace("_", " ")}{hint}')
             print(f'{args.config} predicts {kind.replace("_", " ")}: the '
                   f'files hold unitless values (<name>_{kind}.npy)',
                   file=sys.stderr)

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from da2zoe.apis import inference, init_model
 from da2zoe.apis.depth_outputs import ColorStyle, color_picture
 from da2zoe.apis.prediction_kind import prediction_kind
+from da2zoe.apis.vis_outputs import VisStyle, vis_picture
 from da2zoe.cli import infer as infer_cli
 from da2zoe.testing import render_scene
 from tiny_depther import write_tiny_model
@@ -100,3 +101,32 @@ def test_relative_depth_becomes_metric_only_through_align_sparse(
                            str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         'room_depth.png', 'room_depth_color.png']
+
+
+def test_pictures_that_need_metres_are_refused(models, capsys):
+    # An abs-rel error map of unitless values against metres (or a stereo
+    # pair shifted by disparity read as depth) is a picture of nothing.
+    root, configs, checkpoint, scene = models
+    image = str(root / 'room.png')
+    gt = root / 'room_gt.npy'
+    np.save(gt, scene.depth.astype(np.float32))
+    cases = [('relative_depth', ['error', '--gt', str(gt)],
+              '--vis error: abs rel', 'fits it to known depths first'),
+             ('relative_depth', ['panel', '--gt', str(gt)],
+              '--vis panel: abs rel', 'fits it to known depths first'),
+             ('disparity', ['anaglyph'], '--vis anaglyph: stereo', '')]
+    for kind, vis, expected, hint in cases:
+        assert infer_cli.main([configs[kind], checkpoint, image, '--out-dir',
+                               str(root / 'refused_vis'), '--vis',
+                               *vis]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and hint in err, err
+    # What needs no metres is drawn, disparity in the near colour.
+    out = root / 'vis_ok'
+    assert infer_cli.main([configs['disparity'], checkpoint, image,
+                           '--out-dir', str(out), '--vis', 'overlay']) == 0
+    picture = cv2.imread(str(out / 'room_overlay.png'))[..., ::-1]
+    disparity = np.load(out / 'room_disparity.npy')
+    rgb = cv2.imread(image)[..., ::-1]
+    np.testing.assert_array_equal(picture, vis_picture(
+        'overlay', disparity, rgb, style=VisStyle(cmap='turbo_r')))
