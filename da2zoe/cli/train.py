@@ -146,7 +146,8 @@ def build_config(args: argparse.Namespace) -> Config:
         applied.append(('--amp', 'optim_wrapper.type',
                         f'DepthAmpOptimWrapper({args.amp_dtype})'))
 
-    # Each epoch's workers get their own reproducible augmentation stream.
+    # Each epoch's workers get their own reproducible augmentation stream
+    # (the dataset bases say so; a config of its own may not).
     cfg.train_dataloader.setdefault('worker_init_fn',
                                     dict(type='da2zoe.seed_worker_from_torch'))
     validate = args.validate or cfg.get('validate', False)

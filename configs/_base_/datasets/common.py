@@ -29,6 +29,10 @@ train_dataloader = dict(
     # Workers that outlive an epoch keep their RNG state: with True, a
     # resumed run no longer reproduces the batches bit for bit.
     persistent_workers=False,
+    # numpy / random in each worker seeded from torch's per-epoch worker
+    # seed: MMEngine's default seeds every epoch's workers alike, so each
+    # epoch would repeat the last one's crops, flips and jitter.
+    worker_init_fn=dict(type='da2zoe.seed_worker_from_torch'),
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(pipeline=train_pipeline))
