@@ -135,6 +135,7 @@ class ConversionSummary:
     mapped: dict[tuple[str, str], int] = field(default_factory=dict)
     unchanged: int = 0
     renames: list[tuple[str, str]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f'layout: {self.layout}']
@@ -147,6 +148,9 @@ class ConversionSummary:
             lines.append(f'{src or "<no prefix>"}* -> {dst}*: {count} keys')
         if self.unchanged:
             lines.append(f'unchanged: {self.unchanged} keys')
+        if self.dropped:
+            lines.append(f'dropped the classification head: '
+                         f'{", ".join(self.dropped)}')
         return '\n'.join(lines)
 
 
@@ -291,6 +295,32 @@ def detect_layout(keys: list[str]) -> str:
         'only the part you mean (e.g. the encoder\'s keys).')
 
 
+# transformers' Dinov2ForImageClassification: the encoder under ``dinov2.``
+# plus a linear head on [CLS, mean patch] that depth has no use for.
+_CLASSIFIER = re.compile(r'^classifier\.(weight|bias)$')
+
+
+def drop_classifier_head(state_dict: Mapping[str, Tensor]
+                         ) -> tuple[Mapping[str, Tensor], list[str]]:
+    """Takes the encoder of a transformers DINOv2 image classifier.
+
+    Only when every other key is the ``dinov2.``-prefixed encoder: a
+    ``classifier.*`` key beside anything else stays, and detection names it.
+
+    Args:
+        state_dict (Mapping[str, Tensor]): A prefix-stripped state dict.
+
+    Returns:
+        tuple: The state dict without the head, and the dropped keys.
+    """
+    head = [key for key in state_dict if _CLASSIFIER.match(key)]
+    rest = [key for key in state_dict if not _CLASSIFIER.match(key)]
+    if not head or not rest or not all(
+            key.startswith('dinov2.') for key in rest):
+        return state_dict, []
+    return OrderedDict((key, state_dict[key]) for key in rest), head
+
+
 def _refuse_register_tokens(keys: list[str], layout: str) -> None:
     """A DINOv2 with registers (``dinov2_vit*14_reg``) would load all but
     its ``register_tokens`` and then run as another network: refused."""
@@ -336,6 +366,11 @@ def convert_state_dict(
     bare = wrap_bare_da3_network(stripped_sd)
     stripped_sd = bare or stripped_sd
     refuse_unsupported_da3(stripped_sd, config)
+    kept, dropped = drop_classifier_head(stripped_sd)
+    if dropped:
+        originals = [original for original, key in zip(originals, stripped_sd)
+                     if key in kept]
+        stripped_sd = kept
     layout = detect_layout(list(stripped_sd))
     _refuse_register_tokens(list(stripped_sd), layout)
     name = (config or {}).get('model_name')
@@ -347,7 +382,7 @@ def convert_state_dict(
         check_da3_complete(list(stripped_sd), 'the checkpoint' + (
             " (the bare network: keys named below with the released "
             "files' model. prefix)" if bare else ''))
-    summary = ConversionSummary(layout, wrappers, stripped)
+    summary = ConversionSummary(layout, wrappers, stripped, dropped=dropped)
     if layout in HF_LAYOUTS:
         return _convert_hf(stripped_sd, originals, layout, summary)
     converted = OrderedDict()

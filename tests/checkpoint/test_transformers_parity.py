@@ -12,10 +12,12 @@ from transformers import (
     DepthAnythingForDepthEstimation,
     Dinov2Backbone,
     Dinov2Config,
+    Dinov2ForImageClassification,
     Dinov2Model,
 )
 
 from da2zoe.checkpoint import convert_state_dict, load_pretrained
+from da2zoe.checkpoint.layouts import UnknownLayoutError
 from da2zoe.models.backbones import DINOv2
 from da2zoe.registry import MODELS
 
@@ -72,6 +74,35 @@ def test_dinov2_model_parity(swiglu, tmp_path):
             torch.testing.assert_close(cls, expected[:, 0], **TOL)
             torch.testing.assert_close(
                 patch_map.flatten(2).transpose(1, 2), expected[:, 1:], **TOL)
+
+
+@torch.no_grad()
+def test_dinov2_classifier_gives_its_encoder(tmp_path):
+    """An ImageNet-tuned Dinov2ForImageClassification: the encoder loads
+    (strict), the head is dropped and said so; the same head beside other
+    keys is still refused."""
+    reference = randomise(Dinov2ForImageClassification(
+        dinov2_config(num_labels=7)), 5)
+    x = x_input(1)
+    hidden = reference.dinov2(x, output_hidden_states=True).hidden_states
+    reference.save_pretrained(tmp_path)
+    for source in (reference.state_dict(), str(tmp_path)):
+        ours = DINOv2(arch=dict(embed_dims=WIDTH, num_layers=3,
+                                num_heads=HEADS),
+                      img_size=56, out_indices=(2, ),
+                      pos_embed_rule='transformers').double().eval()
+        result = load_pretrained(ours, source, prefix_filter='backbone.',
+                                 strict=True)
+        assert sorted(result.summary.dropped) == ['classifier.bias',
+                                                  'classifier.weight']
+        assert 'dropped the classification head' in str(result.summary)
+        (patch_map, cls), = ours(x)
+        expected = reference.dinov2.layernorm(hidden[-1])
+        torch.testing.assert_close(cls, expected[:, 0], **TOL)
+    mixed = dict(reference.state_dict())
+    mixed['neck.conv.weight'] = torch.zeros(1)
+    with pytest.raises(UnknownLayoutError, match='classifier'):
+        convert_state_dict(mixed)
 
 
 @torch.no_grad()
