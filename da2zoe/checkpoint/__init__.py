@@ -6,6 +6,7 @@ engine and tools can all use it.
 from .allow_list import checkpoint_safe_globals
 from .atomic_backend import ATOMIC_BACKEND, AtomicLocalBackend
 from .atomic_write import (
+    DiskFullError,
     link_atomic,
     remove_stale_temp_files,
     save_checkpoint_atomic,
@@ -35,7 +36,8 @@ from .trusted import resave_trusted_checkpoint
 from .zoo import ENCODER_WEIGHTS, random_frozen_message
 
 __all__ = [
-    'ATOMIC_BACKEND', 'ENCODER_WEIGHTS', 'random_frozen_message',
+    'ATOMIC_BACKEND', 'DiskFullError', 'ENCODER_WEIGHTS',
+    'random_frozen_message',
     'AtomicLocalBackend', 'ConversionSummary', 'IncompleteCheckpointError',
     'LoadResult', 'UnsupportedCheckpointError', 'load_weights_and_config',
     'UnknownLayoutError', 'UnsafeCheckpointError', 'da2zoe_to_hf',

@@ -7,8 +7,10 @@ A process killed at any moment leaves either the previous file or the new
 one, never a truncated one; :func:`remove_stale_temp_files` cleans up the
 temporary files of killed writers.
 """
+import errno
 import os
 import os.path as osp
+import shutil
 import uuid
 from typing import (
     Any,
@@ -57,8 +59,38 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
+class DiskFullError(OSError):
+    """No room for a file: nothing was replaced, the temp file is gone."""
+
+
+def _disk_full(path: str, detail: str) -> DiskFullError:
+    return DiskFullError(
+        errno.ENOSPC,
+        f'no space left for {path} ({detail}). Nothing was replaced: the '
+        'files already there, e.g. checkpoint_latest.pth, are intact. '
+        'Free space or keep fewer checkpoints (default_hooks.checkpoint.'
+        'max_keep_ckpts), then resume (--resume)')
+
+
+def _size(num_bytes: int) -> str:
+    if num_bytes >= 2**30:
+        return f'{num_bytes / 2**30:.2f} GiB'
+    return f'{num_bytes / 2**20:.1f} MiB'
+
+
+def _check_room(path: str, size: int) -> None:
+    """Refuses before writing when ``size`` bytes cannot fit."""
+    free = shutil.disk_usage(osp.dirname(path)).free
+    if size > free:
+        raise _disk_full(path, f'needs {_size(size)}, {_size(free)} free')
+
+
 def _write_temp(path: str, write: Callable[[BinaryIO], None]) -> str:
-    """Writes through ``write(file)`` to a fsynced temp file next to path."""
+    """Writes through ``write(file)`` to a fsynced temp file next to path.
+
+    Raises:
+        DiskFullError: When the device fills up during the write.
+    """
     tmp = _temp_path(path)
     # os.open with mode 0o666 honours the umask, like a plain open().
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -67,6 +99,12 @@ def _write_temp(path: str, write: Callable[[BinaryIO], None]) -> str:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+    except OSError as err:
+        _remove_quietly(tmp)
+        if err.errno == errno.ENOSPC and not isinstance(err, DiskFullError):
+            raise _disk_full(path, 'the device filled up while writing '
+                             'it') from err
+        raise
     except BaseException:
         _remove_quietly(tmp)
         raise
@@ -145,8 +183,15 @@ def write_bytes_atomic(data: bytes, path: PathOrPaths) -> None:
         data (bytes): File content.
         path (str | os.PathLike | Sequence): Destination(s); folders are
             created.
+
+    Raises:
+        DiskFullError: Before writing, when ``data`` cannot fit on the
+            device (MMEngine hands the whole checkpoint over as bytes, so a
+            4 GB save fails at once, not 3 GB in), or when it fills up.
     """
-    _write_atomic(lambda f: f.write(data), path)
+    paths = _destinations(path)
+    _check_room(paths[-1], len(data))
+    _write_atomic(lambda f: f.write(data), paths)
 
 
 def _unshared(tensors: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:

@@ -15,7 +15,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 from da2zoe.analysis.cpu import choose_bf16
-from da2zoe.checkpoint import UnsafeCheckpointError
+from da2zoe.checkpoint import DiskFullError, UnsafeCheckpointError
 from da2zoe.checkpoint.pretrained import LAYOUT_ERRORS
 from da2zoe.cli.config_errors import one_line_config_errors
 from da2zoe.cli.resume_check import RESUME_OR_NEW, latest_checkpoint
@@ -193,10 +193,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         with one_line_config_errors(runner.cfg):  # datasets build lazily
             runner.train()
     except (CheckpointMismatchError, FileNotFoundError, UnsafeCheckpointError,
-            TooManyBadSamplesError, *LAYOUT_ERRORS) as err:
+            TooManyBadSamplesError, DiskFullError, *LAYOUT_ERRORS) as err:
         # Missing or unusable weights (the resolver names the file / repo
-        # and where to get it; a layout error what the file is) or data
-        # (missing, or too much of it bad): one line, not a traceback.
+        # and where to get it; a layout error what the file is), data
+        # (missing, or too much of it bad) or no room for a checkpoint:
+        # one line, not a traceback.
         runner.logger.error(str(err))
         print(f'error: {err}', file=sys.stderr)
         return 2
