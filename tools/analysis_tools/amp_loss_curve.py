@@ -9,7 +9,8 @@ path (:mod:`da2zoe.cli.train`), once in float32 and once with ``--amp``
 total loss step by step: the relative difference per step and that of the
 ``--smooth``-step moving averages (the curve one reads in a log). Both runs
 see the same batches in the same order, so the difference is the arithmetic
-alone. Schedulers that count epochs are dropped (the run is shorter than an
+alone (bf16 is used even where the CPU only emulates it: same numbers,
+slower). Schedulers that count epochs are dropped (the run is shorter than an
 epoch or a few); iteration-based ones such as a linear warm-up are kept.
 
 Training from scratch is chaotic: two float32 runs that differ only in the
@@ -63,7 +64,10 @@ def train_losses(train_tool, args, work_dir: str, amp: bool) -> List[float]:
     """Trains ``args.steps`` iterations; returns the total loss per step."""
     argv = [args.config, '--work-dir', work_dir]
     if amp:
-        argv += ['--amp', '--amp-dtype', args.amp_dtype]
+        # --force: this tool measures bf16's arithmetic, which an AVX2-only
+        # CPU emulates with the same results (slowly); without it train.py
+        # would fall back to float32 there and the curves would be equal.
+        argv += ['--amp', '--amp-dtype', args.amp_dtype, '--force']
     cfg = train_tool.build_config(train_tool.parse_args(argv))
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
