@@ -4,4 +4,5 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
-exec "$ROOT/.venv/bin/python" -m pytest -q tests "$@"
+# --durations: the slowest tests close the log, to keep the suite short.
+exec "$ROOT/.venv/bin/python" -m pytest -q --durations=15 tests "$@"
