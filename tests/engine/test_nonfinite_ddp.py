@@ -1,6 +1,7 @@
 """Under DDP (2 CPU processes, gloo) every rank skips the iteration in which
 one rank's loss is NaN, nobody deadlocks, and the warning (shown by rank 0)
-names rank 1, whose loss it was, and rank 1's samples."""
+names rank 1, whose loss it was, and rank 1's samples. Without clipping, a
+NaN gradient on one rank's own parameters (FSDP shards) skips every rank."""
 import logging
 import math
 import multiprocessing as mp
@@ -74,3 +75,41 @@ def test_all_ranks_skip_together(tmp_path):
     assert rank0 == rank1
     assert rank0[1][1] == rank0[0][1]
     assert math.isfinite(rank0[2][1]) and rank0[2][1] != rank0[1][1]
+
+
+def _sharded_worker(rank, store, queue):
+    """Each rank its own parameters (as FSDP shards are), no clipping; only
+    rank 1's gradient is NaN (sqrt at 0), its loss finite."""
+    dist.init_process_group(
+        'gloo', init_method='file://' + store, rank=rank, world_size=2)
+    try:
+        shard = torch.nn.Parameter(torch.zeros(3) if rank else torch.ones(3))
+        wrapper = DepthOptimWrapper(torch.optim.SGD([shard], lr=0.1))
+        loss = shard.abs().sqrt().sum()
+        wrapper.update_params(loss)
+        queue.put((rank, (wrapper.last_step_skipped, shard.tolist())))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_a_nan_gradient_on_one_shard_skips_every_rank(tmp_path):
+    # Rank 0 alone would have stepped while rank 1 skipped: the ranks'
+    # weights would part for good without a word.
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_sharded_worker,
+                         args=(rank, str(tmp_path / 'store'), queue))
+             for rank in range(2)]
+    for proc in procs:
+        proc.start()
+    try:
+        results = dict(queue.get(timeout=60) for _ in procs)
+        for proc in procs:
+            proc.join(timeout=30)
+            assert proc.exitcode == 0
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+    assert results[0] == (True, [1.0, 1.0, 1.0])
+    assert results[1] == (True, [0.0, 0.0, 0.0])

@@ -135,20 +135,20 @@ class NonFiniteGuardMixin:
                 '(optim_wrapper.clip_grad), check these samples, or raise '
                 'optim_wrapper.max_consecutive_nonfinite.')
 
-    def _total_grad_norm(self) -> Optional[float]:
-        """The 2-norm of all gradients (no clipping), or None without any.
+    def _total_grad_norm(self) -> torch.Tensor:
+        """The 2-norm of this rank's gradients (0 without any), unclipped.
 
         Only computed when nothing else checks the gradients: with norm
         clipping the clipped norm is checked, with a loss scaler the scaler
         skips. One extra read of the gradients per step.
         """
-        grads = [
-            p.grad for group in self.optimizer.param_groups
-            for p in group['params'] if p.grad is not None
-        ]
+        params = [p for group in self.optimizer.param_groups
+                  for p in group['params']]
+        grads = [p.grad for p in params if p.grad is not None]
         if not grads:
-            return None
-        return float(torch.nn.utils.get_total_norm(grads, 2.0))
+            device = params[0].device if params else torch.device('cpu')
+            return torch.zeros((), device=device)
+        return torch.nn.utils.get_total_norm(grads, 2.0)
 
     def _clip_grad(self) -> Optional[float]:
         """Clips like ``OptimWrapper`` (logging ``grad_norm``) and returns the
@@ -176,10 +176,15 @@ class NonFiniteGuardMixin:
         """
         norm = self._clip_grad() if self.clip_grad_kwargs else None
         if self._guards_grad_norm():
-            if norm is None:  # no clipping, or value clipping
-                norm = self._total_grad_norm()
-            if norm is not None and not math.isfinite(norm):
-                self._record_skip('gradient norm', torch.tensor(norm))
+            if norm is not None:  # the global norm (sharded clip under FSDP)
+                finite, value = math.isfinite(norm), torch.tensor(norm)
+            else:  # no clipping, or value clipping
+                # Under FSDP each rank holds other shards: every rank must
+                # take the same decision, so the flag is reduced.
+                value = self._total_grad_norm()
+                finite = self._all_ranks_finite(value)
+            if not finite:
+                self._record_skip('gradient norm', value)
                 return
         self.optimizer.step(**kwargs)
 
