@@ -31,6 +31,9 @@ custom_hooks = [
     dict(type='NonFiniteLossHook'),
     # Bad samples skipped by the datasets, counted per epoch.
     dict(type='SkippedSamplesHook'),
+    # A decaying lr schedule that ends before training (a resumed run given
+    # more epochs keeps its saved schedule) is said before training starts.
+    dict(type='ScheduleSpanHook'),
 ]
 
 vis_backends = [
