@@ -35,9 +35,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# gloo's transport thread on CPU occasionally aborts a rank at start-up
-# ("terminate called without an active exception", exit -6; seen in about
-# 1 of 7 two-process launches on a busy 2-core machine, never in our code).
+# gloo occasionally aborted a rank ("terminate called without an active
+# exception", exit -6; about 1 of 7 two-process launches on a busy 2-core
+# machine). CI showed one at interpreter exit with the group alive, which
+# the tools now prevent (cli.runner_setup.closes_process_group); the retry
+# stays for an abort elsewhere, which has not been traced.
 GLOO_ABORT = 'terminate called without an active exception'
 
 
