@@ -144,10 +144,13 @@ def _destinations(path: PathOrPaths) -> List[str]:
     return paths
 
 
-def _write_atomic(write: Callable[[BinaryIO], None],
-                  path: PathOrPaths) -> None:
-    """Writes once through ``write`` and publishes under every path."""
+def _write_atomic(write: Callable[[BinaryIO], None], path: PathOrPaths,
+                  size: Optional[int] = None) -> None:
+    """Writes once through ``write`` and publishes under every path;
+    refuses first when ``size`` bytes, if known, cannot fit."""
     paths = _destinations(path)
+    if size is not None:
+        _check_room(paths[-1], size)
     tmp = _write_temp(paths[-1], write)
     try:
         for extra in paths[:-1]:
@@ -189,9 +192,7 @@ def write_bytes_atomic(data: bytes, path: PathOrPaths) -> None:
             device (MMEngine hands the whole checkpoint over as bytes, so a
             4 GB save fails at once, not 3 GB in), or when it fills up.
     """
-    paths = _destinations(path)
-    _check_room(paths[-1], len(data))
-    _write_atomic(lambda f: f.write(data), paths)
+    _write_atomic(lambda f: f.write(data), path, size=len(data))
 
 
 def _unshared(tensors: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:

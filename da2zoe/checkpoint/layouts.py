@@ -313,12 +313,13 @@ def drop_classifier_head(state_dict: Mapping[str, Tensor]
     Returns:
         tuple: The state dict without the head, and the dropped keys.
     """
-    head = [key for key in state_dict if _CLASSIFIER.match(key)]
-    rest = [key for key in state_dict if not _CLASSIFIER.match(key)]
+    rest = OrderedDict((key, value) for key, value in state_dict.items()
+                       if not _CLASSIFIER.match(key))
+    head = [key for key in state_dict if key not in rest]
     if not head or not rest or not all(
             key.startswith('dinov2.') for key in rest):
         return state_dict, []
-    return OrderedDict((key, state_dict[key]) for key in rest), head
+    return rest, head
 
 
 def _refuse_register_tokens(keys: list[str], layout: str) -> None:

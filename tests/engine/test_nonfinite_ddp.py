@@ -43,16 +43,17 @@ def _worker(rank, store, queue):
         dist.destroy_process_group()
 
 
-def test_all_ranks_skip_together(tmp_path):
-    # spawn, not fork: a forked child cannot run autograd once this process
-    # has (an earlier test's backward pass started autograd's threads).
+def run_two_ranks(target, tmp_path) -> dict:
+    """Runs ``target(rank, store, queue)`` as 2 processes; rank -> result.
+
+    spawn, not fork: a forked child cannot run autograd once this process
+    has (an earlier test's backward pass started autograd's threads).
+    """
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
-    procs = [
-        ctx.Process(
-            target=_worker, args=(rank, str(tmp_path / 'store'), queue))
-        for rank in range(2)
-    ]
+    procs = [ctx.Process(target=target,
+                         args=(rank, str(tmp_path / 'store'), queue))
+             for rank in range(2)]
     for proc in procs:
         proc.start()
     try:
@@ -64,6 +65,11 @@ def test_all_ranks_skip_together(tmp_path):
         for proc in procs:
             if proc.is_alive():
                 proc.kill()
+    return results
+
+
+def test_all_ranks_skip_together(tmp_path):
+    results = run_two_ranks(_worker, tmp_path)
     (rank0, warned), (rank1, _) = results[0], results[1]
     skips = [m for m in warned if 'Non-finite' in m]
     assert len(skips) == 1, warned
@@ -95,21 +101,6 @@ def _sharded_worker(rank, store, queue):
 def test_a_nan_gradient_on_one_shard_skips_every_rank(tmp_path):
     # Rank 0 alone would have stepped while rank 1 skipped: the ranks'
     # weights would part for good without a word.
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_sharded_worker,
-                         args=(rank, str(tmp_path / 'store'), queue))
-             for rank in range(2)]
-    for proc in procs:
-        proc.start()
-    try:
-        results = dict(queue.get(timeout=60) for _ in procs)
-        for proc in procs:
-            proc.join(timeout=30)
-            assert proc.exitcode == 0
-    finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.kill()
+    results = run_two_ranks(_sharded_worker, tmp_path)
     assert results[0] == (True, [1.0, 1.0, 1.0])
     assert results[1] == (True, [0.0, 0.0, 0.0])
